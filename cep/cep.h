@@ -16,6 +16,8 @@
 #include "cep/errors.h"
 #include "cep/event.h"
 #include "cep/hash.h"
+#include "cep/heap.h"
+#include "cep/reader.h"
 #include "cep/sym.h"
 #include "cep/value.h"
 

@@ -163,7 +163,14 @@ cep_event_copy(const cep_event *ev, cep_slab *slab)
 
 /* ---- verification of untrusted blocks ---------------------------------- */
 
-static int verify_cont(const uint8_t *p, size_t size, uint64_t off, int map,
+struct verify {
+	const uint8_t *p;
+	size_t         size;
+	int (*sym_ok)(void *arg, cep_sym sym);
+	void *arg;
+};
+
+static int verify_cont(const struct verify *v, uint64_t off, int map,
     uint32_t depth);
 
 static int
@@ -174,8 +181,11 @@ verify_string(const uint8_t *p, size_t size, uint64_t off, uint64_t len)
 }
 
 static int
-verify_slot(const uint8_t *p, size_t size, const cep_slot *s, uint32_t depth)
+verify_slot(const struct verify *v, const cep_slot *s, uint32_t depth)
 {
+	const uint8_t *p    = v->p;
+	size_t         size = v->size;
+
 	switch (s->type) {
 	case CEP_T_NULL:
 	case CEP_T_INT:
@@ -190,7 +200,7 @@ verify_slot(const uint8_t *p, size_t size, const cep_slot *s, uint32_t depth)
 		if (depth == 0) {
 			return (0);
 		}
-		return (verify_cont(p, size, s->u.off, s->type == CEP_T_MAP,
+		return (verify_cont(v, s->u.off, s->type == CEP_T_MAP,
 		            depth - 1) &&
 		        ((const cep_cont *) (const void *) (p + s->u.off))->n ==
 		            s->len);
@@ -200,9 +210,10 @@ verify_slot(const uint8_t *p, size_t size, const cep_slot *s, uint32_t depth)
 }
 
 static int
-verify_cont(const uint8_t *p, size_t size, uint64_t off, int map,
-    uint32_t depth)
+verify_cont(const struct verify *v, uint64_t off, int map, uint32_t depth)
 {
+	const uint8_t  *p    = v->p;
+	size_t          size = v->size;
 	const cep_cont *c;
 	size_t          item = map ? sizeof(cep_field) : sizeof(cep_slot);
 
@@ -228,14 +239,16 @@ verify_cont(const uint8_t *p, size_t size, uint64_t off, int map,
 				if (!verify_string(p, size, f->name + 4u, len)) {
 					return (0);
 				}
-			} else if (cep_sym_name(f->sym, NULL) == NULL) {
+			} else if (v->sym_ok != NULL
+			               ? !v->sym_ok(v->arg, f->sym)
+			               : cep_sym_name(f->sym, NULL) == NULL) {
 				return (0);
 			}
 			s = &f->v;
 		} else {
 			s = &cep_cont_slots(c)[i];
 		}
-		if (!verify_slot(p, size, s, depth)) {
+		if (!verify_slot(v, s, depth)) {
 			return (0);
 		}
 	}
@@ -243,16 +256,92 @@ verify_cont(const uint8_t *p, size_t size, uint64_t off, int map,
 }
 
 cep_err
-cep_event_verify(const void *block, size_t n, uint32_t max_depth)
+cep_event_verify(const void *block, size_t n, uint32_t max_depth,
+    int (*sym_ok)(void *arg, cep_sym sym), void *arg)
 {
-	const uint8_t   *p  = block;
 	const cep_event *ev = block;
+	struct verify    v  = { block, n, sym_ok, arg };
 
 	if (n < sizeof(cep_event) + sizeof(cep_cont) || ev->size != n ||
-	    !verify_cont(p, n, ev->root, 1, max_depth)) {
+	    !verify_cont(&v, ev->root, 1, max_depth)) {
 		return (CEP_ECORRUPT);
 	}
 	return (CEP_OK);
+}
+
+/* each_field visits every field of every map under container off. */
+static int
+each_field(cep_event *ev, uint64_t off, int map,
+    int (*fn)(void *arg, cep_field *f), void *arg)
+{
+	cep_cont *c = (cep_cont *) (void *) ((uint8_t *) ev + off);
+
+	for (uint32_t i = 0; i < c->n; i++) {
+		cep_slot *s;
+		if (map) {
+			cep_field *f = (cep_field *) (void *) (c + 1) + i;
+			if (!fn(arg, f)) {
+				return (0);
+			}
+			s = &f->v;
+		} else {
+			s = (cep_slot *) (void *) (c + 1) + i;
+		}
+		if ((s->type == CEP_T_MAP || s->type == CEP_T_ARRAY) &&
+		    !each_field(ev, s->u.off, s->type == CEP_T_MAP, fn, arg)) {
+			return (0);
+		}
+	}
+	return (1);
+}
+
+struct sym_visit {
+	void (*fn)(void *arg, cep_sym sym);
+	cep_sym (*map)(void *arg, cep_sym sym);
+	void *arg;
+};
+
+static int
+visit_sym(void *arg, cep_field *f)
+{
+	const struct sym_visit *v = arg;
+
+	if (f->sym != CEP_SYM_NONE) {
+		v->fn(v->arg, f->sym);
+	}
+	return (1);
+}
+
+static int
+remap_sym(void *arg, cep_field *f)
+{
+	const struct sym_visit *v = arg;
+
+	if (f->sym != CEP_SYM_NONE &&
+	    (f->sym = v->map(v->arg, f->sym)) == CEP_SYM_NONE) {
+		return (0);
+	}
+	return (1);
+}
+
+void
+cep_event_each_sym(const cep_event *ev, void (*fn)(void *arg, cep_sym sym),
+    void *arg)
+{
+	struct sym_visit v = { fn, NULL, arg };
+
+	/* The walk does not write when visiting. */
+	each_field((cep_event *) (uintptr_t) ev, ev->root, 1, visit_sym, &v);
+}
+
+cep_err
+cep_event_remap_syms(cep_event *ev, cep_sym (*map)(void *arg, cep_sym sym),
+    void *arg)
+{
+	struct sym_visit v = { NULL, map, arg };
+
+	return (each_field(ev, ev->root, 1, remap_sym, &v) ? CEP_OK
+	                                                   : CEP_ELIMIT);
 }
 
 /* ---- builder ----------------------------------------------------------- */
@@ -723,27 +812,49 @@ cep_builder_event(cep_builder *b, const cep_event *ev)
 	return (copy_cont(b, ev, cep_event_root(ev), 1));
 }
 
+/* seal writes the header of a finished block into the buffer. */
+static int
+seal(cep_builder *b, uint32_t refs, uint32_t flags)
+{
+	cep_event head;
+
+	if (b->err != CEP_OK || !b->done || b->depth != 0) {
+		return (0);
+	}
+	cep_buf_align(&b->data, 8);
+	if (cep_buf_status(&b->data) != CEP_OK) {
+		b->err = CEP_ENOMEM;
+		return (0);
+	}
+	head.refs  = refs;
+	head.size  = (uint32_t) b->data.len;
+	head.root  = b->root;
+	head.flags = flags;
+	memcpy(b->data.data, &head, sizeof(head));
+	return (1);
+}
+
+const cep_event *
+cep_builder_peek(cep_builder *b)
+{
+	if (!seal(b, 0, 0)) {
+		return (NULL);
+	}
+	return ((const cep_event *) (const void *) b->data.data);
+}
+
 cep_err
 cep_builder_finish(cep_builder *b, cep_slab *slab, cep_event **out)
 {
 	cep_event *ev;
 	cep_event  head;
 
-	if (b->err != CEP_OK) {
-		cep_err err = b->err;
+	if (!seal(b, 1, slab != NULL ? CEP_EVF_SLAB : 0)) {
+		cep_err err = b->err != CEP_OK ? b->err : CEP_EPARSE;
 		cep_builder_reset(b);
 		return (err);
 	}
-	if (!b->done || b->depth != 0) {
-		cep_builder_reset(b);
-		return (CEP_EPARSE);
-	}
-	cep_buf_align(&b->data, 8);
-	head.refs  = 1;
-	head.size  = (uint32_t) b->data.len;
-	head.root  = b->root;
-	head.flags = slab != NULL ? CEP_EVF_SLAB : 0;
-	memcpy(b->data.data, &head, sizeof(head));
+	memcpy(&head, b->data.data, sizeof(head));
 	ev = slab != NULL ? cep_slab_alloc(slab, head.size)
 	                  : cep_alloc(head.size);
 	if (ev == NULL) {

@@ -202,9 +202,23 @@ void cep_event_unref(cep_event *ev, cep_slab *slab);
 cep_event *cep_event_copy(const cep_event *ev, cep_slab *slab);
 
 /* Check that n bytes hold a well-formed block (offsets in range, nesting
- * within max_depth, strings NUL-terminated).  Used on blocks read back from
- * disk before trusting them.  CEP_OK or CEP_ECORRUPT. */
-cep_err cep_event_verify(const void *p, size_t n, uint32_t max_depth);
+ * within max_depth, strings NUL-terminated, names valid).  Used on blocks
+ * read back from disk before trusting them.  Field symbols are accepted
+ * when sym_ok(arg, sym) says so, or, with sym_ok NULL, when they exist in
+ * this process's table.  CEP_OK or CEP_ECORRUPT. */
+cep_err cep_event_verify(const void *p, size_t n, uint32_t max_depth,
+    int (*sym_ok)(void *arg, cep_sym sym), void *arg);
+
+/* Call fn for the symbol of every interned field name in the block, nested
+ * maps included (a symbol may be reported more than once). */
+void cep_event_each_sym(const cep_event *ev,
+    void (*fn)(void *arg, cep_sym sym), void *arg);
+/* Replace every field symbol s of a verified block by map(arg, s), in
+ * place: how saved events are brought into a process whose symbol table
+ * numbers names differently.  CEP_ELIMIT (block unchanged or partly
+ * changed) when map returns CEP_SYM_NONE. */
+cep_err cep_event_remap_syms(cep_event *ev,
+    cep_sym (*map)(void *arg, cep_sym sym), void *arg);
 
 /*
  * cep_builder assembles an event from a stream of calls, the way the JSON
@@ -260,5 +274,9 @@ cep_err cep_builder_event(cep_builder *b, const cep_event *ev);
 cep_err cep_builder_finish(cep_builder *b, cep_slab *slab, cep_event **out);
 /* Bytes the finished block would take (for callers placing it). */
 size_t cep_builder_size(const cep_builder *b);
+/* The finished event in place, without copying it: valid until the next
+ * call on the builder (refs is 0; never unref it).  NULL when the root
+ * map is not closed or the builder failed. */
+const cep_event *cep_builder_peek(cep_builder *b);
 
 #endif

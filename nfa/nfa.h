@@ -11,5 +11,7 @@
 #include "cep/cep.h"
 #include "nfa/expr.h"
 #include "nfa/pattern.h"
+#include "nfa/prog.h"
+#include "nfa/matcher.h"
 
 #endif

@@ -42,7 +42,7 @@ START_TEST(built_event_holds_every_scalar_type)
 	get(ev, "missing", &v);
 	ck_assert_int_eq(v.type, CEP_T_NULL);
 	ck_assert_ptr_null(cep_event_find(ev, sym("missing")));
-	CEP_ASSERT_OK(cep_event_verify(ev, ev->size, 64));
+	CEP_ASSERT_OK(cep_event_verify(ev, ev->size, 64, NULL, NULL));
 	cep_event_unref(ev, NULL);
 }
 END_TEST
@@ -114,7 +114,7 @@ START_TEST(names_refused_by_the_symbol_table_are_kept_inline)
 	ck_assert(cep_map_iter_next(&it, &got, &len, &v));
 	ck_assert_uint_eq(len, sizeof(name));
 	ck_assert_int_eq(memcmp(got, name, len), 0);
-	CEP_ASSERT_OK(cep_event_verify(ev, ev->size, 64));
+	CEP_ASSERT_OK(cep_event_verify(ev, ev->size, 64, NULL, NULL));
 	cep_event_unref(ev, NULL);
 	cep_builder_destroy(b);
 }
@@ -267,15 +267,15 @@ START_TEST(verify_rejects_damaged_blocks_without_crashing)
 	uint8_t   *copy = malloc(ev->size);
 	unsigned   seed = 7, rejected = 0;
 
-	CEP_ASSERT_OK(cep_event_verify(ev, ev->size, 64));
-	CEP_ASSERT_ERR(cep_event_verify(ev, ev->size - 8, 64), CEP_ECORRUPT);
-	CEP_ASSERT_ERR(cep_event_verify(ev, ev->size, 1), CEP_ECORRUPT);
+	CEP_ASSERT_OK(cep_event_verify(ev, ev->size, 64, NULL, NULL));
+	CEP_ASSERT_ERR(cep_event_verify(ev, ev->size - 8, 64, NULL, NULL), CEP_ECORRUPT);
+	CEP_ASSERT_ERR(cep_event_verify(ev, ev->size, 1, NULL, NULL), CEP_ECORRUPT);
 	for (int i = 0; i < 20000; i++) {
 		memcpy(copy, ev, ev->size);
 		seed         = seed * 1103515245u + 12345u;
 		size_t pos   = (seed >> 8) % ev->size;
 		copy[pos] ^= (uint8_t) (1u << ((seed >> 4) % 8));
-		rejected += cep_event_verify(copy, ev->size, 64) != CEP_OK;
+		rejected += cep_event_verify(copy, ev->size, 64, NULL, NULL) != CEP_OK;
 	}
 	ck_assert_uint_gt(rejected, 0);
 	free(copy);
