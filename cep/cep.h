@@ -13,6 +13,7 @@
 #include "cep/buf.h"
 #include "cep/codec.h"
 #include "cep/diag.h"
+#include "cep/duration.h"
 #include "cep/errors.h"
 #include "cep/event.h"
 #include "cep/hash.h"

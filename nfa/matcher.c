@@ -11,9 +11,14 @@
  * expired.  A key with nothing but its start run holds no state and is
  * freed at once; its slot (with the capacity of its arrays) is recycled.
  *
- * This mirrors FlinkCEP's CepOperator: per key, events at or below the
+ * This mirrors FlinkCEP's CepOperator: per key, events below the
  * watermark are processed in time order, each time first advancing the
- * key to it, and finally the key is advanced to the watermark itself.
+ * key to it, and finally the key is advanced to the watermark.  Our
+ * watermark W means "no event older than W will come" (an event at W may);
+ * FlinkCEP's is one less, so everything works at T = W - 1: events with
+ * time <= T are released and keys advanced to T.  Holding events at exactly
+ * W back is what makes the order of equal times (by ingress sequence) safe
+ * when events reach the matcher from several upstream channels.
  */
 #include <math.h>
 #include <string.h>
@@ -269,6 +274,21 @@ settle(nfa_matcher *m, uint32_t k)
 
 /* ---- processing -------------------------------------------------------- */
 
+/* release_time is the time everything up to which may be processed. */
+static int64_t
+release_time(int64_t wm)
+{
+	return (wm == NFA_TIME_MAX || wm == NFA_TIME_MIN ? wm : wm - 1);
+}
+
+/* ttl_expired says whether a key went idle for key_ttl before time t. */
+static int
+ttl_expired(const nfa_matcher *m, const nfa_key *k, int64_t t)
+{
+	return (m->pat->key_ttl > 0 &&
+	        t >= nfa__deadline(k->last_ts, m->pat->key_ttl));
+}
+
 static cep_err
 process_one(nfa_matcher *m, const cep_event *ev, int64_t ts, uint64_t seq,
     uint32_t slot)
@@ -283,6 +303,15 @@ process_one(nfa_matcher *m, const cep_event *ev, int64_t ts, uint64_t seq,
 	}
 	if ((rv = get_key(m, &v, &k)) != CEP_OK) {
 		return (rv);
+	}
+	/* A key idle for key_ttl expires before its next event, however the
+	 * watermark moved in between. */
+	if (holds_state(m, &m->keys[k]) && ttl_expired(m, &m->keys[k], ts)) {
+		rv = nfa__expire_key(m, &m->keys[k]);
+		nfa__key_release(m, k);
+		if (rv != CEP_OK || (rv = get_key(m, &v, &k)) != CEP_OK) {
+			return (rv);
+		}
 	}
 	if (ts > m->keys[k].last_ts) {
 		m->keys[k].last_ts = ts;
@@ -316,29 +345,28 @@ timer_live(void *ctx, const void *item)
 }
 
 static cep_err
-fire_timers(nfa_matcher *m, int64_t wm)
+fire_timers(nfa_matcher *m, int64_t t)
 {
 	const struct timer *top;
-	struct timer        t;
 	cep_err             rv = CEP_OK;
 
 	while (rv == CEP_OK && (top = cep_heap_top(&m->timers)) != NULL &&
-	       top->at <= wm) {
-		nfa_key *k;
-		cep_heap_pop(&m->timers, &t);
-		if (!timer_live(m, &t)) {
+	       top->at <= t) {
+		struct timer tm;
+		nfa_key     *k;
+		cep_heap_pop(&m->timers, &tm);
+		if (!timer_live(m, &tm)) {
 			continue;
 		}
-		k        = &m->keys[t.key];
+		k        = &m->keys[tm.key];
 		k->timer = NFA_TIME_MAX;
-		if (m->pat->key_ttl > 0 &&
-		    wm >= nfa__deadline(k->last_ts, m->pat->key_ttl)) {
+		if (ttl_expired(m, k, t)) {
 			rv = nfa__expire_key(m, k);
-			nfa__key_release(m, t.key);
+			nfa__key_release(m, tm.key);
 			continue;
 		}
-		if ((rv = nfa__advance_key(m, k, wm)) == CEP_OK) {
-			rv = settle(m, t.key);
+		if ((rv = nfa__advance_key(m, k, t)) == CEP_OK) {
+			rv = settle(m, tm.key);
 		}
 	}
 	/* Stale entries pile up as timers move; sweep them now and then. */
@@ -355,18 +383,20 @@ advance(nfa_matcher *m, int64_t wm)
 	struct buffered        b;
 	cep_err                rv = CEP_OK;
 
+	int64_t                t = release_time(wm);
+
 	if (wm <= m->wm) {
 		return (CEP_OK);
 	}
 	m->wm = wm;
 	while (rv == CEP_OK && (top = cep_heap_top(&m->buffer)) != NULL &&
-	       top->ts <= wm) {
+	       top->ts <= t) {
 		cep_heap_pop(&m->buffer, &b);
 		rv = process_one(m, m->hist.evs[b.slot].ev, b.ts, b.seq, b.slot);
 		nfa__hist_ev_unref(&m->hist, b.slot);
 	}
 	if (rv == CEP_OK) {
-		rv = fire_timers(m, wm);
+		rv = fire_timers(m, t);
 	}
 	return (rv);
 }
@@ -388,8 +418,8 @@ nfa_matcher_push(nfa_matcher *m, const cep_event *ev, int64_t ts,
 		return (fail(m, advance(m, wm)));
 	}
 	m->st.events++;
-	if (m->buffer.n == 0 && ts <= (wm > m->wm ? wm : m->wm)) {
-		/* In order: no need to buffer. */
+	if (m->buffer.n == 0 && ts <= release_time(wm > m->wm ? wm : m->wm)) {
+		/* Already releasable: no need to buffer. */
 		rv = process_one(m, ev, ts, seq, 0);
 	} else {
 		struct buffered b = { ts, seq, 0 };

@@ -11,9 +11,12 @@
  * and hands each match to a callback.
  *
  * Events are offered with their event time, an ingress sequence number
- * (strictly increasing; it orders equal times and identifies the event in
- * match ids) and the watermark that holds after them.  An event older than
- * the current watermark is late: counted, not matched.
+ * (it orders equal times and identifies the event in match ids) and the
+ * watermark that holds after them: W promises that no event older than W
+ * will come.  An event older than the current watermark is late: counted,
+ * not matched.  Events are matched once the watermark has passed them
+ * (time < W), so they may come from several channels in any interleaving
+ * that respects each channel's watermark.
  *
  * The whole state can be saved to bytes and restored into a fresh matcher
  * of an equal program (same fingerprint), which then continues exactly as

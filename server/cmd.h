@@ -18,7 +18,11 @@
 #include <stdio.h>
 
 #define SRV_COMMANDS(X)                                                      \
-	X(check, "check PATTERNS", "validate pattern files and summarize them")
+	X(check, "check PATTERNS", "validate pattern files and summarize them") \
+	X(run,                                                               \
+	    "run -p PATTERNS [-i EVENTS] [-o MATCHES] [--max-delay D] "      \
+	    "[--strict] [--quiet]",                                          \
+	    "replay events through the patterns")
 
 #define SRV_EXIT_OK 0
 #define SRV_EXIT_FAIL 1
