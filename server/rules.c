@@ -1701,6 +1701,9 @@ cmp_names(const void *a, const void *b)
 static void
 check_names(loader *l)
 {
+	if (l->nnames < 2) {
+		return;
+	}
 	qsort(l->names, l->nnames, sizeof(pname), cmp_names);
 	for (size_t i = 1, first = 0; i < l->nnames; i++) {
 		if (strcmp(l->names[i].name, l->names[first].name) != 0) {
@@ -2163,7 +2166,9 @@ load_dir(loader *l, const char *dir)
 		lerr(l, mkloc(dir, 0, 0), "more than %u rule files",
 		    SRV_RULES_MAX_FILES);
 	} else if (l->fatal == CEP_OK) {
-		qsort(names, n, sizeof(char *), cmp_str);
+		if (n > 1) {
+			qsort(names, n, sizeof(char *), cmp_str);
+		}
 		for (size_t i = 0; i < n && l->fatal == CEP_OK; i++) {
 			if ((full = join_path(dir, names[i], &size)) == NULL) {
 				oom(l);
