@@ -112,6 +112,8 @@ struct ynode {
 	cep_loc text;  /* a scalar's first character of content */
 	char   *s;     /* scalar text, NUL-terminated */
 	size_t  len;
+	size_t  src;     /* plain and block scalars: their source text is */
+	size_t  src_end; /* yf->buf[src, src_end) (src_end 0: unknown) */
 	ynode  *first; /* children; a mapping alternates keys and values */
 	ynode  *last;
 	size_t  n;
@@ -341,6 +343,7 @@ scalar_locs(yfile *yf, ynode *y, const struct fy_mark *m)
 		}
 		y->loc = y->text;
 	}
+	y->src = pos;
 }
 
 /* attach links a new node under the open container (or as the root). */
@@ -411,7 +414,12 @@ on_node(builder *b, struct fy_event *fye)
 		y->type  = Y_SCALAR;
 		y->style = (int) fy_token_scalar_style(fye->scalar.value);
 		if (m != NULL) {
+			const struct fy_mark *e = fy_event_end_mark(fye);
 			scalar_locs(yf, y, m);
+			if (e != NULL && e->input_pos > y->src &&
+			    e->input_pos <= yf->len) {
+				y->src_end = e->input_pos;
+			}
 		}
 		refuse_tag(b, fye->scalar.tag);
 		t = fy_token_get_text(fye->scalar.value, &len);
@@ -1442,6 +1450,12 @@ leaf_range(const nfa_step *s, uint32_t *lo, uint32_t *hi)
 	}
 }
 
+static bool
+is_space(char c)
+{
+	return (c == ' ' || c == '\t' || c == '\r' || c == '\n');
+}
+
 /* compile_expr compiles one where/until/emit value.  `vis` is NULL for
  * emit (every step visible). */
 static nfa_expr *
@@ -1450,12 +1464,32 @@ compile_expr(pbuild *pb, const ynode *v, const char *key,
 {
 	yfile    *yf = pb->yf;
 	nfa_scope sc;
-	nfa_expr *e = NULL;
-	size_t    before;
-	cep_err   rv;
+	nfa_expr   *e = NULL;
+	const char *text;
+	size_t      before, len;
+	cep_err     rv;
 
 	if (want_str(yf, v, key, "an expression") != 0) {
 		return (NULL);
+	}
+	// An expression over several lines of a plain or block scalar is
+	// compiled from its source, so that positions past its first line
+	// are right (YAML folds lines and strips indentation; both are
+	// white space to an expression).  Quoted scalars have escapes.
+	text = v->s;
+	len  = v->len;
+	if ((v->style == FYSS_PLAIN || v->style == FYSS_LITERAL ||
+	        v->style == FYSS_FOLDED) &&
+	    v->src_end > v->src) {
+		size_t end = v->src_end;
+		while (end > v->src && is_space(yf->buf[end - 1])) {
+			end--;
+		}
+		if (memchr(yf->buf + v->src, '\n', end - v->src) != NULL ||
+		    memchr(yf->buf + v->src, '\r', end - v->src) != NULL) {
+			text = yf->buf + v->src;
+			len  = end - v->src;
+		}
 	}
 	sc.steps   = (const char *const *) pb->leaves;
 	sc.nsteps  = pb->nleaves;
@@ -1463,7 +1497,7 @@ compile_expr(pbuild *pb, const ynode *v, const char *key,
 	sc.current = current;
 	sc.loc     = v->text;
 	before     = cep_diag_count(yf->l->diag, -1);
-	rv         = nfa_expr_compile(v->s, v->len, &sc, &e, yf->l->diag);
+	rv         = nfa_expr_compile(text, len, &sc, &e, yf->l->diag);
 	if (rv == CEP_ENOMEM) {
 		oom(yf->l);
 		return (NULL);

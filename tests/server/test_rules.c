@@ -762,6 +762,91 @@ START_TEST(step_names_are_unique_in_a_pattern)
 END_TEST
 
 /* ------------------------------------------------------------------ */
+/* Expressions (nfa_expr_compile, with the loader's scopes)           */
+/* ------------------------------------------------------------------ */
+
+START_TEST(expression_errors_point_into_the_scalar)
+{
+	// Plain: the scalar's start; quoted: one past the quote.
+	expect(pat("", "      - begin: a\n        where: x > > 1\n"),
+	    "6:20: expected an expression, got '>'\n");
+	expect(pat("", "      - begin: a\n        where: \"x > > 1\"\n"),
+	    "6:21: expected an expression, got '>'\n");
+	expect(pat("", "      - begin: a\n        where: 'x > > 1'\n"),
+	    "6:21: expected an expression, got '>'\n");
+	// A block scalar starts on its first content line.
+	expect(pat("", "      - begin: a\n        where: |\n"
+	               "          x >\n          > 1\n"),
+	    "8:11: expected an expression, got '>'\n");
+	expect(pat("", "      - begin: a\n        where: >-\n"
+	               "          x and\n            y > > 1\n"),
+	    "8:17: expected an expression, got '>'\n");
+	// So is a plain scalar over several lines.
+	expect(pat("", "      - begin: a\n        where: x and\n"
+	               "          y > > 1\n"),
+	    "7:15: expected an expression, got '>'\n");
+	expect(pat("", "      - begin: a\n        one_or_more: true\n"
+	               "        until: (y\n"),
+	    "7:18: expected ')' to close '(' at column 16, got the end of "
+	    "the expression\n");
+	expect(pat("    emit: {n: 1 +, m: count(a)}\n", "      - begin: a\n"),
+	    "3:18: expected an expression, got the end of the expression\n");
+}
+END_TEST
+
+START_TEST(conditions_see_earlier_steps_and_their_own_loop)
+{
+	// A later step, or the step itself when it does not loop: no events.
+	expect(pat("", "      - begin: a\n        where: count(b) > 0\n"
+	               "      - next: b\n"),
+	    "6:22: step 'b' has no events yet where this expression is "
+	    "evaluated (in step 'a')\n");
+	expect(pat("", "      - begin: a\n        times: 1\n"
+	               "        where: count(a) < 2\n"),
+	    "7:22: step 'a' has no events yet where this expression is "
+	    "evaluated (in step 'a')\n");
+	// Earlier steps, a looping step itself, and steps inside a looping
+	// group are visible; emit sees every step.
+	srv_rules_destroy(load_ok(pat(
+	    "    emit: {n: count(a) + count(b) + count(x) + count(y)}\n",
+	    "      - begin: a\n"
+	    "      - next: b\n"
+	    "        times: [1, 3]\n"
+	    "        where: count(a) + count(b) < 5\n"
+	    "      - next: g\n"
+	    "        one_or_more: true\n"
+	    "        until: count(y) > 2\n"
+	    "        sequence:\n"
+	    "          - begin: x\n"
+	    "            where: count(y) < 3 and count(b) > 0\n"
+	    "          - next: y\n")));
+	// Steps of a group that does not loop are not visible before.
+	expect(pat("", "      - begin: g\n"
+	               "        sequence:\n"
+	               "          - begin: x\n"
+	               "            where: count(y) < 3\n"
+	               "          - next: y\n"),
+	    "8:26: step 'y' has no events yet where this expression is "
+	    "evaluated (in step 'x')\n");
+	expect(pat("    emit: {n: count(zz)}\n", "      - begin: a\n"),
+	    "3:21: unknown step 'zz' in count(); did you mean 'a'?\n");
+}
+END_TEST
+
+START_TEST(boolean_where_is_a_literal)
+{
+	srv_rules *r = load_ok(pat("", "      - begin: a\n        where: true\n"
+	                               "      - next: b\n        where: false\n"));
+
+	ck_assert(nfa_expr_is_true(r->patterns[0]->steps[0].where));
+	ck_assert(!nfa_expr_is_true(r->patterns[0]->steps[1].where));
+	ck_assert_str_eq(nfa_expr_text(r->patterns[0]->steps[1].where),
+	    "false");
+	srv_rules_destroy(r);
+}
+END_TEST
+
+/* ------------------------------------------------------------------ */
 /* Many errors, fields, defaults                                      */
 /* ------------------------------------------------------------------ */
 
@@ -1527,6 +1612,12 @@ rules_suite(void)
 	tcase_add_test(t, skip_to_names_a_step);
 	tcase_add_test(t, max_gap_cannot_exceed_within);
 	tcase_add_test(t, step_names_are_unique_in_a_pattern);
+	suite_add_tcase(s, t);
+
+	t = tcase_create("expr");
+	tcase_add_test(t, expression_errors_point_into_the_scalar);
+	tcase_add_test(t, conditions_see_earlier_steps_and_their_own_loop);
+	tcase_add_test(t, boolean_where_is_a_literal);
 	suite_add_tcase(s, t);
 
 	t = tcase_create("load");
