@@ -17,14 +17,14 @@
 
 #include <stdio.h>
 
-#define SRV_COMMANDS(X)                                                      \
+#define SRV_COMMANDS(X) \
 	X(check, "check PATTERNS", "validate pattern files and summarize them")
 
 #define SRV_EXIT_OK 0
 #define SRV_EXIT_FAIL 1
 #define SRV_EXIT_USAGE 2
 
-#define SRV__CMD_DECL(name, usage, help)                                     \
+#define SRV__CMD_DECL(name, usage, help) \
 	int srv__cmd_##name(int argc, char **argv);
 SRV_COMMANDS(SRV__CMD_DECL)
 #undef SRV__CMD_DECL

@@ -32,9 +32,10 @@ lines(const cep_diag *d)
 		const cep_diag_item *it = cep_diag_get(d, i);
 		int                  n;
 
-		if (it->loc.file != NULL && strcmp(it->loc.file, "t.yaml") != 0) {
-			n = snprintf(text + len, sizeof(text) - len, "%s:",
-			    it->loc.file);
+		if (it->loc.file != NULL &&
+		    strcmp(it->loc.file, "t.yaml") != 0) {
+			n = snprintf(text + len, sizeof(text) - len,
+			    "%s:", it->loc.file);
 			len += n > 0 ? (size_t) n : 0;
 		}
 		n = snprintf(text + len, sizeof(text) - len, "%u:%u: %s\n",
@@ -69,8 +70,8 @@ expect_n(const char *yaml, size_t n, const char *want)
 	cep_diag  *d = cep_diag_create();
 	srv_rules *r = NULL;
 
-	CEP_ASSERT_ERR(srv_rules_load_text("t.yaml", yaml, n, &r, d),
-	    CEP_EINVAL);
+	CEP_ASSERT_ERR(
+	    srv_rules_load_text("t.yaml", yaml, n, &r, d), CEP_EINVAL);
 	ck_assert_ptr_null(r);
 	ck_assert_str_eq(lines(d), want);
 	cep_diag_destroy(d);
@@ -147,8 +148,7 @@ END_TEST
 
 START_TEST(yaml_key_that_is_not_a_scalar_is_refused)
 {
-	expect("? [a]\n: 1\npatterns: []\n",
-	    "1:3: a key must be a scalar\n");
+	expect("? [a]\n: 1\npatterns: []\n", "1:3: a key must be a scalar\n");
 }
 END_TEST
 
@@ -172,8 +172,8 @@ END_TEST
 
 START_TEST(top_level_must_be_a_mapping)
 {
-	expect("- a\n",
-	    "1:1: a rule file must be a mapping with 'patterns'\n");
+	expect(
+	    "- a\n", "1:1: a rule file must be a mapping with 'patterns'\n");
 }
 END_TEST
 
@@ -182,8 +182,8 @@ START_TEST(top_level_needs_patterns)
 	expect("defaults: {within: 1m}\n",
 	    "1:1: a rule file needs 'patterns' (a list of patterns)\n");
 	expect("", "1:1: a rule file needs 'patterns' (a list of patterns)\n");
-	expect("patterns: {}\n",
-	    "1:11: 'patterns' must be a list of patterns\n");
+	expect(
+	    "patterns: {}\n", "1:11: 'patterns' must be a list of patterns\n");
 }
 END_TEST
 
@@ -313,7 +313,8 @@ START_TEST(durations_are_checked)
 	    "ms, s, m, h or d (like 250ms or 10m)\n");
 	expect(pat("    within: 106751991168d\n", "      - begin: a\n"),
 	    "3:13: 'within' is too large\n");
-	expect(pat("    within: 99999999999999999999ms\n", "      - begin: a\n"),
+	expect(
+	    pat("    within: 99999999999999999999ms\n", "      - begin: a\n"),
 	    "3:13: 'within' is too large\n");
 }
 END_TEST
@@ -333,14 +334,14 @@ START_TEST(durations_take_every_unit)
 	ck_assert(r->patterns[0]->max_delay_set);
 	ck_assert_int_eq(r->patterns[0]->key_ttl, 2 * 86400000LL);
 	srv_rules_destroy(r);
-	r = load_ok(pat("    within: 7m\n    max_delay: 2h\n",
-	    "      - begin: a\n"));
+	r = load_ok(
+	    pat("    within: 7m\n    max_delay: 2h\n", "      - begin: a\n"));
 	ck_assert_int_eq(r->patterns[0]->within, 7 * 60000);
 	ck_assert_int_eq(r->patterns[0]->max_delay, 2 * 3600000LL);
 	srv_rules_destroy(r);
 	// The largest duration that fits in int64 milliseconds.
-	r = load_ok(pat("    within: 9223372036854775807ms\n",
-	    "      - begin: a\n"));
+	r = load_ok(
+	    pat("    within: 9223372036854775807ms\n", "      - begin: a\n"));
 	ck_assert_int_eq(r->patterns[0]->within, INT64_MAX);
 	srv_rules_destroy(r);
 }
@@ -435,8 +436,8 @@ START_TEST(step_name_is_checked)
 	expect(pat("", "      - begin: 1a\n"),
 	    "5:16: invalid step name '1a': use a letter or '_', then "
 	    "letters, digits, '_' or '-'\n");
-	expect(pat("", "      - begin:\n"),
-	    "5:9: 'begin' must be a step name\n");
+	expect(
+	    pat("", "      - begin:\n"), "5:9: 'begin' must be a step name\n");
 }
 END_TEST
 
@@ -444,8 +445,9 @@ START_TEST(where_and_until_need_expressions)
 {
 	expect(pat("", "      - begin: a\n        where: [x]\n"),
 	    "6:16: 'where' must be an expression\n");
-	expect(pat("", "      - begin: a\n        one_or_more: true\n"
-	               "        until:\n"),
+	expect(pat("",
+	           "      - begin: a\n        one_or_more: true\n"
+	           "        until:\n"),
 	    "7:9: 'until' must be an expression\n");
 }
 END_TEST
@@ -480,17 +482,20 @@ END_TEST
 
 START_TEST(a_step_takes_one_quantifier)
 {
-	expect(pat("", "      - begin: a\n        times: 2\n"
-	               "        one_or_more: true\n"),
+	expect(pat("",
+	           "      - begin: a\n        times: 2\n"
+	           "        one_or_more: true\n"),
 	    "7:9: step 'a' already has a quantifier ('times' at 6:9)\n");
-	expect(pat("", "      - begin: a\n        times_or_more: 2\n"
-	               "        times: [1, 2]\n"),
+	expect(pat("",
+	           "      - begin: a\n        times_or_more: 2\n"
+	           "        times: [1, 2]\n"),
 	    "7:9: step 'a' already has a quantifier ('times_or_more' at "
 	    "6:9)\n");
 	// one_or_more: false is no quantifier.
-	srv_rules_destroy(load_ok(pat("", "      - begin: a\n"
-	                                  "        one_or_more: false\n"
-	                                  "        times: 2\n")));
+	srv_rules_destroy(load_ok(pat("",
+	    "      - begin: a\n"
+	    "        one_or_more: false\n"
+	    "        times: 2\n")));
 }
 END_TEST
 
@@ -498,16 +503,18 @@ START_TEST(flags_are_checked)
 {
 	expect(pat("", "      - begin: a\n        optional: maybe\n"),
 	    "6:19: 'optional' must be true or false\n");
-	expect(pat("", "      - begin: a\n        times: 2\n"
-	               "        greedy: 1\n"),
+	expect(pat("",
+	           "      - begin: a\n        times: 2\n"
+	           "        greedy: 1\n"),
 	    "7:17: 'greedy' must be true or false\n");
 }
 END_TEST
 
 START_TEST(max_gap_is_checked)
 {
-	expect(pat("", "      - begin: a\n      - next: b\n        max_gap: "
-	               "0s\n"),
+	expect(pat("",
+	           "      - begin: a\n      - next: b\n        max_gap: "
+	           "0s\n"),
 	    "7:18: 'max_gap' must be greater than 0\n");
 }
 END_TEST
@@ -543,11 +550,12 @@ END_TEST
 
 START_TEST(group_first_step_must_be_begin)
 {
-	expect(pat("", "      - begin: a\n"
-	               "      - next: g\n"
-	               "        sequence:\n"
-	               "          - next: x\n"
-	               "          - begin: y\n"),
+	expect(pat("",
+	           "      - begin: a\n"
+	           "      - next: g\n"
+	           "        sequence:\n"
+	           "          - next: x\n"
+	           "          - begin: y\n"),
 	    "8:13: step 'x': the first step of group 'g' must be 'begin'\n"
 	    "9:13: step 'y': only the first step may be 'begin'\n");
 }
@@ -555,11 +563,13 @@ END_TEST
 
 START_TEST(negative_step_takes_no_quantifier)
 {
-	expect(pat("", "      - begin: a\n      - not_next: n\n"
-	               "        times: 2\n      - next: b\n"),
+	expect(pat("",
+	           "      - begin: a\n      - not_next: n\n"
+	           "        times: 2\n      - next: b\n"),
 	    "7:9: step 'n': 'times' is not applicable to a negative step\n");
-	expect(pat("", "      - begin: a\n      - not_followed_by: n\n"
-	               "        one_or_more: true\n      - next: b\n"),
+	expect(pat("",
+	           "      - begin: a\n      - not_followed_by: n\n"
+	           "        one_or_more: true\n      - next: b\n"),
 	    "7:9: step 'n': 'one_or_more' is not applicable to a negative "
 	    "step\n");
 }
@@ -567,20 +577,22 @@ END_TEST
 
 START_TEST(negative_step_cannot_be_optional)
 {
-	expect(pat("", "      - begin: a\n      - not_next: n\n"
-	               "        optional: true\n      - next: b\n"),
+	expect(pat("",
+	           "      - begin: a\n      - not_next: n\n"
+	           "        optional: true\n      - next: b\n"),
 	    "7:9: step 'n': a negative step cannot be optional\n");
 }
 END_TEST
 
 START_TEST(negative_step_takes_no_loop_options)
 {
-	expect(pat("", "      - begin: a\n      - not_next: n\n"
-	               "        greedy: true\n"
-	               "        consecutive: true\n"
-	               "        allow_combinations: true\n"
-	               "        until: x > 1\n"
-	               "      - next: b\n"),
+	expect(pat("",
+	           "      - begin: a\n      - not_next: n\n"
+	           "        greedy: true\n"
+	           "        consecutive: true\n"
+	           "        allow_combinations: true\n"
+	           "        until: x > 1\n"
+	           "      - next: b\n"),
 	    "7:9: step 'n': 'greedy' is not applicable to a negative step\n"
 	    "8:9: step 'n': 'consecutive' is not applicable to a negative "
 	    "step\n"
@@ -592,8 +604,9 @@ END_TEST
 
 START_TEST(negative_step_cannot_be_a_group)
 {
-	expect(pat("", "      - begin: a\n      - not_next: n\n"
-	               "        sequence: [{begin: x}]\n      - next: b\n"),
+	expect(pat("",
+	           "      - begin: a\n      - not_next: n\n"
+	           "        sequence: [{begin: x}]\n      - next: b\n"),
 	    "7:9: step 'n': a negative step cannot be a group\n");
 }
 END_TEST
@@ -609,8 +622,8 @@ START_TEST(not_followed_by_at_the_end_needs_within)
 	    "      - begin: a\n      - not_followed_by: n\n"
 	    "        max_gap: 1m\n")));
 	// not_next may end a pattern.
-	srv_rules_destroy(load_ok(pat("",
-	    "      - begin: a\n      - not_next: n\n")));
+	srv_rules_destroy(
+	    load_ok(pat("", "      - begin: a\n      - not_next: n\n")));
 }
 END_TEST
 
@@ -629,26 +642,30 @@ END_TEST
 
 START_TEST(negative_step_cannot_follow_an_optional_step)
 {
-	expect(pat("", "      - begin: a\n      - next: o\n"
-	               "        optional: true\n      - not_next: n\n"
-	               "      - next: b\n"),
+	expect(pat("",
+	           "      - begin: a\n      - next: o\n"
+	           "        optional: true\n      - not_next: n\n"
+	           "      - next: b\n"),
 	    "8:9: step 'n': a negative step cannot follow an optional step\n");
-	expect(pat("", "      - begin: a\n      - next: o\n"
-	               "        times: [0, 3]\n      - not_followed_by: n\n"
-	               "      - next: b\n"),
+	expect(pat("",
+	           "      - begin: a\n      - next: o\n"
+	           "        times: [0, 3]\n      - not_followed_by: n\n"
+	           "      - next: b\n"),
 	    "8:9: step 'n': a negative step cannot follow an optional step\n");
 	// The other way round is fine.
-	srv_rules_destroy(load_ok(pat("", "      - begin: a\n"
-	                                  "      - not_next: n\n"
-	                                  "      - next: o\n"
-	                                  "        optional: true\n")));
+	srv_rules_destroy(load_ok(pat("",
+	    "      - begin: a\n"
+	    "      - not_next: n\n"
+	    "      - next: o\n"
+	    "        optional: true\n")));
 }
 END_TEST
 
 START_TEST(optional_cannot_be_applied_twice)
 {
-	expect(pat("", "      - begin: a\n        times: [0, 2]\n"
-	               "        optional: true\n"),
+	expect(pat("",
+	           "      - begin: a\n        times: [0, 2]\n"
+	           "        optional: true\n"),
 	    "7:9: step 'a': optional already applied (times: [0, M] is "
 	    "optional)\n");
 }
@@ -659,30 +676,35 @@ START_TEST(greedy_is_checked)
 	expect(pat("", "      - begin: a\n        greedy: true\n"),
 	    "6:9: step 'a': greedy needs one_or_more, times_or_more or "
 	    "times\n");
-	expect(pat("", "      - begin: g\n        times: 2\n"
-	               "        greedy: true\n"
-	               "        sequence: [{begin: x}]\n"),
+	expect(pat("",
+	           "      - begin: g\n        times: 2\n"
+	           "        greedy: true\n"
+	           "        sequence: [{begin: x}]\n"),
 	    "7:9: step 'g': greedy is not applicable to a group\n");
-	expect(pat("", "      - begin: a\n        one_or_more: true\n"
-	               "        greedy: true\n"
-	               "        allow_combinations: true\n"),
+	expect(pat("",
+	           "      - begin: a\n        one_or_more: true\n"
+	           "        greedy: true\n"
+	           "        allow_combinations: true\n"),
 	    "7:9: step 'a': greedy cannot be combined with "
 	    "allow_combinations\n");
 	// greedy: false is absent.
-	srv_rules_destroy(load_ok(pat("", "      - begin: a\n"
-	                                  "        greedy: false\n")));
+	srv_rules_destroy(load_ok(pat("",
+	    "      - begin: a\n"
+	    "        greedy: false\n")));
 }
 END_TEST
 
 START_TEST(optional_step_cannot_follow_a_greedy_step)
 {
-	expect(pat("", "      - begin: a\n        one_or_more: true\n"
-	               "        greedy: true\n"
-	               "      - next: b\n        optional: true\n"),
+	expect(pat("",
+	           "      - begin: a\n        one_or_more: true\n"
+	           "        greedy: true\n"
+	           "      - next: b\n        optional: true\n"),
 	    "9:9: step 'b': an optional step cannot follow a greedy step\n");
-	expect(pat("", "      - begin: a\n        one_or_more: true\n"
-	               "        greedy: true\n"
-	               "      - next: b\n        times: [0, 2]\n"),
+	expect(pat("",
+	           "      - begin: a\n        one_or_more: true\n"
+	           "        greedy: true\n"
+	           "      - next: b\n        times: [0, 2]\n"),
 	    "9:9: step 'b': an optional step cannot follow a greedy step\n");
 }
 END_TEST
@@ -691,24 +713,28 @@ START_TEST(until_needs_a_looping_step)
 {
 	expect(pat("", "      - begin: a\n        until: x > 1\n"),
 	    "6:9: step 'a': until needs one_or_more or times_or_more\n");
-	expect(pat("", "      - begin: a\n        times: [1, 3]\n"
-	               "        until: x > 1\n"),
+	expect(pat("",
+	           "      - begin: a\n        times: [1, 3]\n"
+	           "        until: x > 1\n"),
 	    "7:9: step 'a': until needs one_or_more or times_or_more\n");
-	srv_rules_destroy(load_ok(pat("", "      - begin: a\n"
-	                                  "        times_or_more: 2\n"
-	                                  "        until: x > 1\n")));
+	srv_rules_destroy(load_ok(pat("",
+	    "      - begin: a\n"
+	    "        times_or_more: 2\n"
+	    "        until: x > 1\n")));
 	// A looping group may have until.
-	srv_rules_destroy(load_ok(pat("", "      - begin: g\n"
-	                                  "        one_or_more: true\n"
-	                                  "        until: x > 1\n"
-	                                  "        sequence: [{begin: x}]\n")));
+	srv_rules_destroy(load_ok(pat("",
+	    "      - begin: g\n"
+	    "        one_or_more: true\n"
+	    "        until: x > 1\n"
+	    "        sequence: [{begin: x}]\n")));
 }
 END_TEST
 
 START_TEST(group_has_no_where)
 {
-	expect(pat("", "      - begin: g\n        where: x > 1\n"
-	               "        sequence: [{begin: x}]\n"),
+	expect(pat("",
+	           "      - begin: g\n        where: x > 1\n"
+	           "        sequence: [{begin: x}]\n"),
 	    "6:9: step 'g': a group has no 'where' of its own; put "
 	    "conditions on its steps\n");
 }
@@ -722,9 +748,10 @@ START_TEST(consecutive_and_allow_combinations_need_a_quantifier)
 	expect(pat("", "      - begin: a\n        allow_combinations: true\n"),
 	    "6:9: step 'a': allow_combinations needs times, one_or_more or "
 	    "times_or_more\n");
-	expect(pat("", "      - begin: a\n        one_or_more: true\n"
-	               "        consecutive: true\n"
-	               "        allow_combinations: true\n"),
+	expect(pat("",
+	           "      - begin: a\n        one_or_more: true\n"
+	           "        consecutive: true\n"
+	           "        allow_combinations: true\n"),
 	    "8:9: step 'a': consecutive and allow_combinations cannot be "
 	    "combined\n");
 }
@@ -753,10 +780,11 @@ START_TEST(step_names_are_unique_in_a_pattern)
 {
 	expect(pat("", "      - begin: a\n      - next: a\n"),
 	    "6:9: step 'a': duplicate step name (first at 5:9)\n");
-	expect(pat("", "      - begin: a\n"
-	               "      - next: g\n"
-	               "        sequence:\n"
-	               "          - begin: a\n"),
+	expect(pat("",
+	           "      - begin: a\n"
+	           "      - next: g\n"
+	           "        sequence:\n"
+	           "          - begin: a\n"),
 	    "8:13: step 'a': duplicate step name (first at 5:9)\n");
 }
 END_TEST
@@ -775,18 +803,22 @@ START_TEST(expression_errors_point_into_the_scalar)
 	expect(pat("", "      - begin: a\n        where: 'x > > 1'\n"),
 	    "6:21: expected an expression, got '>'\n");
 	// A block scalar starts on its first content line.
-	expect(pat("", "      - begin: a\n        where: |\n"
-	               "          x >\n          > 1\n"),
+	expect(pat("",
+	           "      - begin: a\n        where: |\n"
+	           "          x >\n          > 1\n"),
 	    "8:11: expected an expression, got '>'\n");
-	expect(pat("", "      - begin: a\n        where: >-\n"
-	               "          x and\n            y > > 1\n"),
+	expect(pat("",
+	           "      - begin: a\n        where: >-\n"
+	           "          x and\n            y > > 1\n"),
 	    "8:17: expected an expression, got '>'\n");
 	// So is a plain scalar over several lines.
-	expect(pat("", "      - begin: a\n        where: x and\n"
-	               "          y > > 1\n"),
+	expect(pat("",
+	           "      - begin: a\n        where: x and\n"
+	           "          y > > 1\n"),
 	    "7:15: expected an expression, got '>'\n");
-	expect(pat("", "      - begin: a\n        one_or_more: true\n"
-	               "        until: (y\n"),
+	expect(pat("",
+	           "      - begin: a\n        one_or_more: true\n"
+	           "        until: (y\n"),
 	    "7:18: expected ')' to close '(' at column 16, got the end of "
 	    "the expression\n");
 	expect(pat("    emit: {n: 1 +, m: count(a)}\n", "      - begin: a\n"),
@@ -797,35 +829,38 @@ END_TEST
 START_TEST(conditions_see_earlier_steps_and_their_own_loop)
 {
 	// A later step, or the step itself when it does not loop: no events.
-	expect(pat("", "      - begin: a\n        where: count(b) > 0\n"
-	               "      - next: b\n"),
+	expect(pat("",
+	           "      - begin: a\n        where: count(b) > 0\n"
+	           "      - next: b\n"),
 	    "6:22: step 'b' has no events yet where this expression is "
 	    "evaluated (in step 'a')\n");
-	expect(pat("", "      - begin: a\n        times: 1\n"
-	               "        where: count(a) < 2\n"),
+	expect(pat("",
+	           "      - begin: a\n        times: 1\n"
+	           "        where: count(a) < 2\n"),
 	    "7:22: step 'a' has no events yet where this expression is "
 	    "evaluated (in step 'a')\n");
 	// Earlier steps, a looping step itself, and steps inside a looping
 	// group are visible; emit sees every step.
-	srv_rules_destroy(load_ok(pat(
-	    "    emit: {n: count(a) + count(b) + count(x) + count(y)}\n",
-	    "      - begin: a\n"
-	    "      - next: b\n"
-	    "        times: [1, 3]\n"
-	    "        where: count(a) + count(b) < 5\n"
-	    "      - next: g\n"
-	    "        one_or_more: true\n"
-	    "        until: count(y) > 2\n"
-	    "        sequence:\n"
-	    "          - begin: x\n"
-	    "            where: count(y) < 3 and count(b) > 0\n"
-	    "          - next: y\n")));
+	srv_rules_destroy(load_ok(
+	    pat("    emit: {n: count(a) + count(b) + count(x) + count(y)}\n",
+	        "      - begin: a\n"
+	        "      - next: b\n"
+	        "        times: [1, 3]\n"
+	        "        where: count(a) + count(b) < 5\n"
+	        "      - next: g\n"
+	        "        one_or_more: true\n"
+	        "        until: count(y) > 2\n"
+	        "        sequence:\n"
+	        "          - begin: x\n"
+	        "            where: count(y) < 3 and count(b) > 0\n"
+	        "          - next: y\n")));
 	// Steps of a group that does not loop are not visible before.
-	expect(pat("", "      - begin: g\n"
-	               "        sequence:\n"
-	               "          - begin: x\n"
-	               "            where: count(y) < 3\n"
-	               "          - next: y\n"),
+	expect(pat("",
+	           "      - begin: g\n"
+	           "        sequence:\n"
+	           "          - begin: x\n"
+	           "            where: count(y) < 3\n"
+	           "          - next: y\n"),
 	    "8:26: step 'y' has no events yet where this expression is "
 	    "evaluated (in step 'x')\n");
 	expect(pat("    emit: {n: count(zz)}\n", "      - begin: a\n"),
@@ -835,13 +870,14 @@ END_TEST
 
 START_TEST(boolean_where_is_a_literal)
 {
-	srv_rules *r = load_ok(pat("", "      - begin: a\n        where: true\n"
-	                               "      - next: b\n        where: false\n"));
+	srv_rules *r = load_ok(pat("",
+	    "      - begin: a\n        where: true\n"
+	    "      - next: b\n        where: FALSE\n"));
 
 	ck_assert(nfa_expr_is_true(r->patterns[0]->steps[0].where));
 	ck_assert(!nfa_expr_is_true(r->patterns[0]->steps[1].where));
-	ck_assert_str_eq(nfa_expr_text(r->patterns[0]->steps[1].where),
-	    "false");
+	ck_assert_str_eq(
+	    nfa_expr_text(r->patterns[0]->steps[1].where), "false");
 	srv_rules_destroy(r);
 }
 END_TEST
@@ -878,68 +914,68 @@ END_TEST
 
 START_TEST(a_file_with_an_error_loads_nothing)
 {
-	cep_diag  *d = cep_diag_create();
-	srv_rules *r = (srv_rules *) 0x1;
+	cep_diag   *d    = cep_diag_create();
+	srv_rules  *r    = (srv_rules *) 0x1;
 	const char *yaml = "patterns:\n"
 	                   "  - name: good\n"
 	                   "    sequence: [{begin: a}]\n"
 	                   "  - name: bad\n"
 	                   "    sequence: [{next: a}]\n";
 
-	CEP_ASSERT_ERR(srv_rules_load_text("t.yaml", yaml, strlen(yaml), &r,
-	                   d),
+	CEP_ASSERT_ERR(
+	    srv_rules_load_text("t.yaml", yaml, strlen(yaml), &r, d),
 	    CEP_EINVAL);
 	ck_assert_ptr_eq(r, (srv_rules *) 0x1); // untouched
 	ck_assert_uint_eq(cep_diag_count(d, -1), 1);
 	cep_diag_destroy(d);
 	// A NULL diag still fails.
-	CEP_ASSERT_ERR(srv_rules_load_text("t.yaml", yaml, strlen(yaml), &r,
-	                   NULL),
+	CEP_ASSERT_ERR(
+	    srv_rules_load_text("t.yaml", yaml, strlen(yaml), &r, NULL),
 	    CEP_EINVAL);
 }
 END_TEST
 
 START_TEST(every_key_fills_its_field)
 {
-	srv_rules *r = load_ok(
-	    "patterns:\n"
-	    "  - name: card-testing.v2\n"
-	    "    description: three tiny auths then a big one\n"
-	    "    key: card.id\n"
-	    "    time: at\n"
-	    "    max_delay: 5s\n"
-	    "    from: events\n"
-	    "    within: 10m\n"
-	    "    skip: {skip_to_last: small}\n"
-	    "    timeouts: true\n"
-	    "    max_partial_matches: 42\n"
-	    "    overflow: reject_start\n"
-	    "    key_ttl: 1h\n"
-	    "    shadow: true\n"
-	    "    sequence:\n"
-	    "      - begin: small\n"
-	    "        where: amount < 2\n"
-	    "        times: [2, 4]\n"
-	    "        greedy: true\n"
-	    "        consecutive: true\n"
-	    "      - followed_by_any: mid\n"
-	    "        one_or_more: true\n"
-	    "        allow_combinations: true\n"
-	    "        until: amount > 10\n"
-	    "      - next: pair\n"
-	    "        times_or_more: 3\n"
-	    "        sequence:\n"
-	    "          - begin: ask\n"
-	    "          - followed_by: bid\n"
-	    "            max_gap: 30s\n"
-	    "      - not_followed_by: nf\n"
-	    "      - not_next: nn\n"
-	    "      - followed_by: big\n"
-	    "        where: true\n"
-	    "        optional: true\n"
-	    "    emit:\n"
-	    "      total: sum(small.amount)\n"
-	    "      _n: count(mid)\n");
+	srv_rules *r =
+	    load_ok("patterns:\n"
+	            "  - name: card-testing.v2\n"
+	            "    description: three tiny auths then a big one\n"
+	            "    key: card.id\n"
+	            "    time: at\n"
+	            "    max_delay: 5s\n"
+	            "    from: events\n"
+	            "    within: 10m\n"
+	            "    skip: {skip_to_last: small}\n"
+	            "    timeouts: true\n"
+	            "    max_partial_matches: 42\n"
+	            "    overflow: reject_start\n"
+	            "    key_ttl: 1h\n"
+	            "    shadow: true\n"
+	            "    sequence:\n"
+	            "      - begin: small\n"
+	            "        where: amount < 2\n"
+	            "        times: [2, 4]\n"
+	            "        greedy: true\n"
+	            "        consecutive: true\n"
+	            "      - followed_by_any: mid\n"
+	            "        one_or_more: true\n"
+	            "        allow_combinations: true\n"
+	            "        until: amount > 10\n"
+	            "      - next: pair\n"
+	            "        times_or_more: 3\n"
+	            "        sequence:\n"
+	            "          - begin: ask\n"
+	            "          - followed_by: bid\n"
+	            "            max_gap: 30s\n"
+	            "      - not_followed_by: nf\n"
+	            "      - not_next: nn\n"
+	            "      - followed_by: big\n"
+	            "        where: true\n"
+	            "        optional: true\n"
+	            "    emit:\n"
+	            "      total: sum(small.amount)\n"
+	            "      _n: count(mid)\n");
 	nfa_pattern *p = r->patterns[0];
 	nfa_step    *s = p->steps;
 
@@ -1066,8 +1102,8 @@ START_TEST(absent_keys_take_their_defaults)
 	ck_assert_int_eq(p->skip, NFA_SKIP_NO_SKIP);
 	ck_assert_ptr_null(p->skip_step);
 	ck_assert(!p->timeouts && !p->shadow);
-	ck_assert_uint_eq(p->max_partial_matches,
-	    NFA_DEFAULT_MAX_PARTIAL_MATCHES);
+	ck_assert_uint_eq(
+	    p->max_partial_matches, NFA_DEFAULT_MAX_PARTIAL_MATCHES);
 	ck_assert_int_eq(p->overflow, NFA_OVERFLOW_DROP_OLDEST);
 	ck_assert_int_eq(p->key_ttl, 0);
 	ck_assert_uint_eq(p->nemit, 0);
@@ -1080,20 +1116,20 @@ END_TEST
 
 START_TEST(defaults_apply_and_are_overridden)
 {
-	srv_rules *r = load_ok("defaults:\n"
-	                       "  key: user\n"
-	                       "  time: t\n"
-	                       "  within: 5m\n"
-	                       "  max_delay: 2s\n"
-	                       "patterns:\n"
-	                       "  - name: a\n"
-	                       "    sequence: [{begin: x}]\n"
-	                       "  - name: b\n"
-	                       "    key: host.name\n"
-	                       "    time: ts\n"
-	                       "    within: 1h\n"
-	                       "    max_delay: 0ms\n"
-	                       "    sequence: [{begin: x}]\n");
+	srv_rules   *r = load_ok("defaults:\n"
+	                           "  key: user\n"
+	                           "  time: t\n"
+	                           "  within: 5m\n"
+	                           "  max_delay: 2s\n"
+	                           "patterns:\n"
+	                           "  - name: a\n"
+	                           "    sequence: [{begin: x}]\n"
+	                           "  - name: b\n"
+	                           "    key: host.name\n"
+	                           "    time: ts\n"
+	                           "    within: 1h\n"
+	                           "    max_delay: 0ms\n"
+	                           "    sequence: [{begin: x}]\n");
 	nfa_pattern *a = r->patterns[0], *b = r->patterns[1];
 
 	ck_assert_str_eq(a->key.text, "user");
@@ -1125,6 +1161,52 @@ START_TEST(defaults_apply_and_are_overridden)
 	       "    sequence: [{begin: x}]\n",
 	    "1:17: 'key' must be a field path such as card_id or src.ip\n"
 	    "1:33: 'within' must be greater than 0\n");
+}
+END_TEST
+
+START_TEST(running_out_of_memory_anywhere_frees_everything)
+{
+	const char *yaml = "defaults: {key: k, within: 1h}\n"
+	                   "patterns:\n"
+	                   "  - name: a\n"
+	                   "    description: d\n"
+	                   "    skip: {skip_to_first: x}\n"
+	                   "    sequence:\n"
+	                   "      - begin: x\n"
+	                   "        where: lower(kind) == \"a\"\n"
+	                   "        one_or_more: true\n"
+	                   "        until: count(x) > 3\n"
+	                   "      - next: g\n"
+	                   "        times: 2\n"
+	                   "        sequence:\n"
+	                   "          - begin: y\n"
+	                   "          - followed_by: z\n"
+	                   "            where: sum(y.v) > 1\n"
+	                   "    emit: {n: count(x), m: first(z.v)}\n"
+	                   "  - name: b\n"
+	                   "    sequence: [{begin: q}, {not_next: r}]\n";
+	uint64_t    nth;
+
+	for (nth = 1;; nth++) {
+		srv_rules *r = NULL;
+		cep_err    rv;
+		uint64_t   seen;
+
+		cep_alloc_fail_after(nth, 1);
+		rv = srv_rules_load_text(
+		    "t.yaml", yaml, strlen(yaml), &r, NULL);
+		seen = cep_alloc_fail_after(0, 0);
+		if (seen < nth) {
+			CEP_ASSERT_OK(rv);
+			srv_rules_destroy(r);
+			break;
+		}
+		ck_assert_msg(rv == CEP_ENOMEM || rv == CEP_EINVAL,
+		    "allocation %llu: %s", (unsigned long long) nth,
+		    cep_errname(rv));
+		ck_assert_ptr_null(r);
+	}
+	ck_assert_uint_gt(nth, 20);
 }
 END_TEST
 
@@ -1168,11 +1250,12 @@ END_TEST
 
 START_TEST(invalid_utf8_is_refused_at_its_byte)
 {
-	expect("patterns: []\n# caf\xc3\n",
-	    "2:6: invalid UTF-8 (byte 0xc3)\n");
+	expect(
+	    "patterns: []\n# caf\xc3\n", "2:6: invalid UTF-8 (byte 0xc3)\n");
 	expect("patterns: []\n# \xc3\xa9t\xc3\xa9 \xed\xa0\x80\n",
 	    "2:7: invalid UTF-8 (byte 0xed)\n");
-	expect("patterns: []\n#\xc0\xaf\n", "2:2: invalid UTF-8 (byte 0xc0)\n");
+	expect(
+	    "patterns: []\n#\xc0\xaf\n", "2:2: invalid UTF-8 (byte 0xc0)\n");
 }
 END_TEST
 
@@ -1283,8 +1366,9 @@ START_TEST(directory_is_the_sorted_union_of_its_rule_files)
 
 	make_dir();
 	put("b.yml", "patterns:\n  - {name: b1, sequence: [{begin: x}]}\n");
-	put("a.yaml", "patterns:\n  - {name: a1, sequence: [{begin: x}]}\n"
-	              "  - {name: a2, sequence: [{begin: x}]}\n");
+	put("a.yaml",
+	    "patterns:\n  - {name: a1, sequence: [{begin: x}]}\n"
+	    "  - {name: a2, sequence: [{begin: x}]}\n");
 	put("c.txt", "not yaml at all: [\n");
 	put(".hidden.yaml", "garbage: [\n");
 	put("empty.yaml", "patterns: []\n");
@@ -1315,8 +1399,9 @@ START_TEST(directory_names_are_unique_across_files)
 
 	make_dir();
 	put("1.yaml", "patterns:\n  - {name: p, sequence: [{begin: x}]}\n");
-	put("2.yaml", "patterns:\n  - name: q\n    sequence: [{next: x}]\n"
-	              "  - name: p\n    sequence: [{begin: x}]\n");
+	put("2.yaml",
+	    "patterns:\n  - name: q\n    sequence: [{next: x}]\n"
+	    "  - name: p\n    sequence: [{begin: x}]\n");
 	CEP_ASSERT_ERR(srv_rules_load(tmpdir, &r, d), CEP_EINVAL);
 	snprintf(want, sizeof(want),
 	    "%s/2.yaml:3:17: step 'x': the first step must be 'begin'\n"
@@ -1369,8 +1454,8 @@ START_TEST(unreadable_path_is_an_io_error)
 	cep_diag  *d = cep_diag_create();
 	srv_rules *r = NULL;
 
-	CEP_ASSERT_ERR(srv_rules_load("/nonexistent/rules.yaml", &r, d),
-	    CEP_EIO);
+	CEP_ASSERT_ERR(
+	    srv_rules_load("/nonexistent/rules.yaml", &r, d), CEP_EIO);
 	ck_assert_ptr_null(r);
 	ck_assert_str_eq(cep_test_diag_text(d),
 	    "/nonexistent/rules.yaml: error: cannot read: No such file or "
@@ -1475,13 +1560,15 @@ mutate(char *buf, size_t cap)
 		switch (rng() % 6) {
 		case 0: // replace a byte
 			if (n > 0) {
-				buf[at] = alphabet[rng() % (sizeof(alphabet) - 1)];
+				buf[at] =
+				    alphabet[rng() % (sizeof(alphabet) - 1)];
 			}
 			break;
 		case 1: // insert a byte
 			if (n + 1 < cap) {
 				memmove(buf + at + 1, buf + at, n - at);
-				buf[at] = alphabet[rng() % (sizeof(alphabet) - 1)];
+				buf[at] =
+				    alphabet[rng() % (sizeof(alphabet) - 1)];
 				n++;
 			}
 			break;
@@ -1519,18 +1606,25 @@ mutate(char *buf, size_t cap)
 START_TEST(random_inputs_never_crash_hang_or_leak)
 {
 	static char buf[4096];
-	cep_diag   *d = cep_diag_create();
+	cep_diag   *d  = cep_diag_create();
 	size_t      ok = 0, n;
+	long        iterations;
 
-	rng_state = 0x9e3779b97f4a7c15ULL;
-	for (int i = 0; i < 50000; i++) {
+	// CEP_FUZZ_SEED and CEP_FUZZ_ITERATIONS change the run by hand.
+	rng_state  = getenv("CEP_FUZZ_SEED") != NULL
+	     ? strtoull(getenv("CEP_FUZZ_SEED"), NULL, 0) | 1
+	     : 0x9e3779b97f4a7c15ULL;
+	iterations = getenv("CEP_FUZZ_ITERATIONS") != NULL
+	    ? atol(getenv("CEP_FUZZ_ITERATIONS"))
+	    : 50000;
+	for (long i = 0; i < iterations; i++) {
 		srv_rules *r = NULL;
 		cep_err    rv;
 
 		n  = mutate(buf, sizeof(buf));
 		rv = srv_rules_load_text("fuzz.yaml", buf, n, &r, d);
 		ck_assert_msg(rv == CEP_OK || rv == CEP_EINVAL,
-		    "input %d: %s", i, cep_errname(rv));
+		    "input %ld: %s", i, cep_errname(rv));
 		ck_assert((rv == CEP_OK) == (r != NULL));
 		ck_assert((rv == CEP_OK) == (cep_diag_count(d, -1) == 0));
 		ok += rv == CEP_OK;
@@ -1538,7 +1632,7 @@ START_TEST(random_inputs_never_crash_hang_or_leak)
 		cep_diag_clear(d);
 	}
 	// Some mutations keep the file valid.
-	ck_assert_uint_gt(ok, 100);
+	ck_assert_uint_gt(ok, (size_t) iterations / 500);
 	cep_diag_destroy(d);
 }
 END_TEST
@@ -1608,7 +1702,8 @@ rules_suite(void)
 	tcase_add_test(t, optional_step_cannot_follow_a_greedy_step);
 	tcase_add_test(t, until_needs_a_looping_step);
 	tcase_add_test(t, group_has_no_where);
-	tcase_add_test(t, consecutive_and_allow_combinations_need_a_quantifier);
+	tcase_add_test(
+	    t, consecutive_and_allow_combinations_need_a_quantifier);
 	tcase_add_test(t, skip_to_names_a_step);
 	tcase_add_test(t, max_gap_cannot_exceed_within);
 	tcase_add_test(t, step_names_are_unique_in_a_pattern);
@@ -1627,6 +1722,7 @@ rules_suite(void)
 	tcase_add_test(t, absent_keys_take_their_defaults);
 	tcase_add_test(t, defaults_apply_and_are_overridden);
 	tcase_add_test(t, empty_pattern_list_is_fine);
+	tcase_add_test(t, running_out_of_memory_anywhere_frees_everything);
 	tcase_add_test(t, yaml_styles_are_all_accepted);
 	suite_add_tcase(s, t);
 
