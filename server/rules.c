@@ -333,11 +333,11 @@ scalar_locs(yfile *yf, ynode *y, const struct fy_mark *m)
 	y->text = y->loc;
 	if (y->style == FYSS_SINGLE_QUOTED || y->style == FYSS_DOUBLE_QUOTED) {
 		char q = y->style == FYSS_SINGLE_QUOTED ? '\'' : '"';
-		if (pos < yf->len && yf->buf[pos] == q) {
-			y->text.col++;
-		} else if (pos > 0 && pos <= yf->len &&
-		    yf->buf[pos - 1] == q && y->loc.col > 1) {
-			y->loc.col--;
+		if (pos > 0 && pos <= yf->len && yf->buf[pos - 1] == q &&
+		    y->loc.col > 1) {
+			y->loc.col--; // marked at its content (0.7.12)
+		} else if (pos < yf->len && yf->buf[pos] == q) {
+			y->text.col++; // marked at its quote
 		}
 	} else if (y->style == FYSS_LITERAL || y->style == FYSS_FOLDED) {
 		while (pos < yf->len && yf->buf[pos] == ' ') {
