@@ -71,8 +71,8 @@ is_negative(const nfa_step *s)
 static int
 is_optional(const nfa_step *s)
 {
-	return (s->optional ||
-	    (s->quant == NFA_QUANT_TIMES && s->times_min == 0));
+	return (
+	    s->optional || (s->quant == NFA_QUANT_TIMES && s->times_min == 0));
 }
 
 /* optional_loc: the key that makes a step optional. */
@@ -223,13 +223,13 @@ check_quantifier(vctx *v, const nfa_step *s)
 	}
 }
 
-static void check_steps(vctx *v, const nfa_step *steps, size_t n,
-    const nfa_step *group);
+static void check_steps(
+    vctx *v, const nfa_step *steps, size_t n, const nfa_step *group);
 
 /* check_step: the rules about one step and its predecessor. */
 static void
-check_step(vctx *v, const nfa_step *steps, size_t n, size_t i,
-    const nfa_step *group)
+check_step(
+    vctx *v, const nfa_step *steps, size_t n, size_t i, const nfa_step *group)
 {
 	const nfa_step *s = &steps[i];
 	char            b1[32], b2[32];
@@ -274,8 +274,8 @@ check_step(vctx *v, const nfa_step *steps, size_t n, size_t i,
 			    sname(s));
 		} else if (v->p->within <= 0 && s->max_gap <= 0) {
 			vfail(v, s->locs.step,
-			    "step '%s': not_followed_by as the last step needs "
-			    "'within'",
+			    "step '%s': not_followed_by as the last step "
+			    "needs 'within'",
 			    sname(s));
 		}
 	}
@@ -392,7 +392,8 @@ find_step(const nfa_step *steps, size_t n, const char *name)
 	const nfa_step *s;
 
 	for (size_t i = 0; i < n; i++) {
-		if (steps[i].name != NULL && strcmp(steps[i].name, name) == 0) {
+		if (steps[i].name != NULL &&
+		    strcmp(steps[i].name, name) == 0) {
 			return (&steps[i]);
 		}
 		if (steps[i].group != NULL &&

@@ -28,7 +28,7 @@
 #define SRV_EXIT_FAIL 1
 #define SRV_EXIT_USAGE 2
 
-#define SRV__CMD_DECL(name, usage, help)                                     \
+#define SRV__CMD_DECL(name, usage, help) \
 	int srv__cmd_##name(int argc, char **argv);
 SRV_COMMANDS(SRV__CMD_DECL)
 #undef SRV__CMD_DECL

@@ -3,7 +3,7 @@
  * cmd_check.c: `cep check PATTERNS`: load a rule file or directory and
  * print one summary line per pattern, or every error.
  *
- *	card-testing: 2 steps, key card_id, within 10m, skip skip_past_last_event
+ *	card-testing: 2 steps, key card_id, within 10m, skip no_skip
  *
  * Exit SRV_EXIT_OK when every pattern loads; SRV_EXIT_USAGE with every
  * diagnostic on stderr (FILE:LINE:COL: error: MESSAGE) when not.

@@ -23,7 +23,8 @@ typedef struct command {
 } command;
 
 static const command commands[] = {
-#define SRV__CMD_ENTRY(name, usage, help) { #name, usage, help, srv__cmd_##name },
+#define SRV__CMD_ENTRY(name, usage, help) \
+	{ #name, usage, help, srv__cmd_##name },
 	SRV_COMMANDS(SRV__CMD_ENTRY)
 #undef SRV__CMD_ENTRY
 };
@@ -33,11 +34,12 @@ static const command commands[] = {
 static void
 usage(FILE *out)
 {
-	fprintf(out, "usage: cep COMMAND [ARGS]\n"
-	             "       cep --help | --version\n\ncommands:\n");
+	fprintf(out,
+	    "usage: cep COMMAND [ARGS]\n"
+	    "       cep --help | --version\n\ncommands:\n");
 	for (size_t i = 0; i < NCOMMANDS; i++) {
-		fprintf(out, "  %-24s %s\n", commands[i].usage,
-		    commands[i].help);
+		fprintf(
+		    out, "  %-24s %s\n", commands[i].usage, commands[i].help);
 	}
 }
 

@@ -41,16 +41,16 @@
 
 typedef struct chunk {
 	struct chunk *next;
-	size_t        size; /* bytes allocated for the chunk, header included */
-	size_t        used;
+	size_t size; /* bytes allocated for the chunk, header included */
+	size_t used;
 } chunk;
 
 typedef struct arena {
 	chunk *head;
 } arena;
 
-#define CHUNK_HDR                                                            \
-	((sizeof(chunk) + sizeof(max_align_t) - 1) / sizeof(max_align_t) *   \
+#define CHUNK_HDR                                                          \
+	((sizeof(chunk) + sizeof(max_align_t) - 1) / sizeof(max_align_t) * \
 	    sizeof(max_align_t))
 
 /* arena_alloc returns n zeroed bytes aligned for any type, or NULL. */
@@ -64,7 +64,8 @@ arena_alloc(arena *a, size_t n)
 	n = (n + sizeof(max_align_t) - 1) / sizeof(max_align_t) *
 	    sizeof(max_align_t);
 	if (c == NULL || c->size - c->used < n) {
-		need = CHUNK_HDR + n > ARENA_CHUNK ? CHUNK_HDR + n : ARENA_CHUNK;
+		need =
+		    CHUNK_HDR + n > ARENA_CHUNK ? CHUNK_HDR + n : ARENA_CHUNK;
 		if ((c = cep_alloc(need)) == NULL) {
 			return (NULL);
 		}
@@ -112,7 +113,9 @@ struct ynode {
 	cep_loc text;  /* a scalar's first character of content */
 	char   *s;     /* scalar text, NUL-terminated */
 	size_t  len;
-	ynode  *first; /* children; a mapping alternates keys and values */
+	size_t  src;     /* plain and block scalars: their source text is */
+	size_t  src_end; /* yf->buf[src, src_end) (src_end 0: unknown) */
+	ynode  *first;   /* children; a mapping alternates keys and values */
 	ynode  *last;
 	size_t  n;
 	ynode  *next;
@@ -120,9 +123,11 @@ struct ynode {
 
 /* The walk over one mapping's pairs: for (k = map->first; k != NULL &&
  * k->next != NULL; k = k->next->next), value k->next. */
+// clang-format off
 #define PAIRS(k, map)                                                        \
 	for (ynode *k = (map)->first; k != NULL && k->next != NULL;          \
 	     k = k->next->next)
+// clang-format on
 
 /* ------------------------------------------------------------------ */
 /* Loading state                                                      */
@@ -240,8 +245,8 @@ position_of(const char *file, const char *buf, size_t at)
 
 	for (size_t i = 0; i < at; i++) {
 		unsigned char c = (unsigned char) buf[i];
-		if (c == '\n' || (c == '\r' && (i + 1 >= at ||
-		                                   buf[i + 1] != '\n'))) {
+		if (c == '\n' ||
+		    (c == '\r' && (i + 1 >= at || buf[i + 1] != '\n'))) {
 			line++;
 			col = 1;
 		} else if (c != '\r' && (c & 0xc0) != 0x80) {
@@ -255,8 +260,8 @@ position_of(const char *file, const char *buf, size_t at)
  * a leading byte order mark.  Only the first offending byte is reported
  * (a binary file would give one error per byte). */
 static int
-precheck(loader *l, const char *file, const char *buf, size_t len,
-    size_t *skip)
+precheck(
+    loader *l, const char *file, const char *buf, size_t len, size_t *skip)
 {
 	const unsigned char *s = (const unsigned char *) buf;
 	size_t               i = 0, n;
@@ -312,8 +317,8 @@ typedef struct builder {
 static cep_loc
 mark_loc(yfile *yf, const struct fy_mark *m)
 {
-	return (mkloc(yf->file, (uint32_t) m->line + 1,
-	    (uint32_t) m->column + 1));
+	return (
+	    mkloc(yf->file, (uint32_t) m->line + 1, (uint32_t) m->column + 1));
 }
 
 /* scalar_locs places a scalar: `loc` at its opening quote, `text` at its
@@ -328,11 +333,11 @@ scalar_locs(yfile *yf, ynode *y, const struct fy_mark *m)
 	y->text = y->loc;
 	if (y->style == FYSS_SINGLE_QUOTED || y->style == FYSS_DOUBLE_QUOTED) {
 		char q = y->style == FYSS_SINGLE_QUOTED ? '\'' : '"';
-		if (pos < yf->len && yf->buf[pos] == q) {
-			y->text.col++;
-		} else if (pos > 0 && pos <= yf->len &&
-		    yf->buf[pos - 1] == q && y->loc.col > 1) {
-			y->loc.col--;
+		if (pos > 0 && pos <= yf->len && yf->buf[pos - 1] == q &&
+		    y->loc.col > 1) {
+			y->loc.col--; // marked at its content (0.7.12)
+		} else if (pos < yf->len && yf->buf[pos] == q) {
+			y->text.col++; // marked at its quote
 		}
 	} else if (y->style == FYSS_LITERAL || y->style == FYSS_FOLDED) {
 		while (pos < yf->len && yf->buf[pos] == ' ') {
@@ -341,6 +346,7 @@ scalar_locs(yfile *yf, ynode *y, const struct fy_mark *m)
 		}
 		y->loc = y->text;
 	}
+	y->src = pos;
 }
 
 /* attach links a new node under the open container (or as the root). */
@@ -411,7 +417,12 @@ on_node(builder *b, struct fy_event *fye)
 		y->type  = Y_SCALAR;
 		y->style = (int) fy_token_scalar_style(fye->scalar.value);
 		if (m != NULL) {
+			const struct fy_mark *e = fy_event_end_mark(fye);
 			scalar_locs(yf, y, m);
+			if (e != NULL && e->input_pos > y->src &&
+			    e->input_pos <= yf->len) {
+				y->src_end = e->input_pos;
+			}
 		}
 		refuse_tag(b, fye->scalar.tag);
 		t = fy_token_get_text(fye->scalar.value, &len);
@@ -429,8 +440,7 @@ on_node(builder *b, struct fy_event *fye)
 	}
 	case FYET_ALIAS:
 		y->type = Y_ALIAS;
-		if (m != NULL && m->input_pos > 0 &&
-		    m->input_pos <= yf->len &&
+		if (m != NULL && m->input_pos > 0 && m->input_pos <= yf->len &&
 		    yf->buf[m->input_pos - 1] == '*' && y->loc.col > 1) {
 			y->loc.col--;
 		}
@@ -467,7 +477,8 @@ on_event(builder *b, struct fy_event *fye)
 	case FYET_DOCUMENT_START:
 		if (++b->docs > 1) {
 			m = fy_event_start_mark(fye);
-			lerr(b->yf->l, m != NULL ? mark_loc(b->yf, m) : b->last,
+			lerr(b->yf->l,
+			    m != NULL ? mark_loc(b->yf, m) : b->last,
 			    "a rule file holds one YAML document; this is a "
 			    "second one");
 			b->stop = true;
@@ -636,8 +647,9 @@ check_keys(yfile *yf, ynode *y)
 			first = i;
 			continue;
 		}
-		lerr(yf->l, keys[i]->loc, "duplicate key '%s' (first at %u:%u)",
-		    keys[i]->s, keys[first]->loc.line, keys[first]->loc.col);
+		lerr(yf->l, keys[i]->loc,
+		    "duplicate key '%s' (first at %u:%u)", keys[i]->s,
+		    keys[first]->loc.line, keys[first]->loc.col);
 		keys[i]->skip = true;
 	}
 	cep_free(keys, y->n / 2 * sizeof(ynode *));
@@ -670,23 +682,34 @@ want_str(yfile *yf, const ynode *v, const char *key, const char *what)
 	return (0);
 }
 
+/* want_bool_quiet: a YAML boolean (plain true, True, TRUE, false, ...). */
+static bool
+want_bool_quiet(const ynode *v, bool *out)
+{
+	if (v->type != Y_SCALAR || v->style != FYSS_PLAIN) {
+		return (false);
+	}
+	if (strcmp(v->s, "true") == 0 || strcmp(v->s, "True") == 0 ||
+	    strcmp(v->s, "TRUE") == 0) {
+		*out = true;
+		return (true);
+	}
+	if (strcmp(v->s, "false") == 0 || strcmp(v->s, "False") == 0 ||
+	    strcmp(v->s, "FALSE") == 0) {
+		*out = false;
+		return (true);
+	}
+	return (false);
+}
+
 static int
 want_bool(yfile *yf, const ynode *v, const char *key, bool *out)
 {
 	if (v->type == Y_ALIAS) {
 		return (-1);
 	}
-	if (v->type == Y_SCALAR && v->style == FYSS_PLAIN) {
-		if (strcmp(v->s, "true") == 0 || strcmp(v->s, "True") == 0 ||
-		    strcmp(v->s, "TRUE") == 0) {
-			*out = true;
-			return (0);
-		}
-		if (strcmp(v->s, "false") == 0 || strcmp(v->s, "False") == 0 ||
-		    strcmp(v->s, "FALSE") == 0) {
-			*out = false;
-			return (0);
-		}
+	if (want_bool_quiet(v, out)) {
+		return (0);
 	}
 	lerr(yf->l, v->loc, "'%s' must be true or false", key);
 	return (-1);
@@ -752,8 +775,8 @@ want_count(yfile *yf, const ynode *v, const char *key, uint64_t min,
 
 /* want_duration: an integer and a unit (ms, s, m, h, d), in ms. */
 static int
-want_duration(yfile *yf, const ynode *v, const char *key, bool zero_ok,
-    int64_t *out)
+want_duration(
+    yfile *yf, const ynode *v, const char *key, bool zero_ok, int64_t *out)
 {
 	static const struct {
 		const char *unit;
@@ -790,7 +813,8 @@ want_duration(yfile *yf, const ynode *v, const char *key, bool zero_ok,
 			goto big;
 		}
 		if (x == 0 && !zero_ok) {
-			lerr(yf->l, v->loc, "'%s' must be greater than 0", key);
+			lerr(
+			    yf->l, v->loc, "'%s' must be greater than 0", key);
 			return (-1);
 		}
 		*out = (int64_t) (x * units[i].ms);
@@ -823,14 +847,16 @@ want_path(yfile *yf, const ynode *v, const char *key, nfa_path *out)
 		return (-1);
 	}
 	if (rv == CEP_ELIMIT) {
-		lerr(yf->l, v->loc, "'%s': a field name is too long (at most %u "
-		                    "bytes)",
+		lerr(yf->l, v->loc,
+		    "'%s': a field name is too long (at most %u "
+		    "bytes)",
 		    key, CEP_SYM_MAX_LEN);
 		return (-1);
 	}
 	if (rv != CEP_OK) {
 		lerr(yf->l, v->loc,
-		    "'%s' must be a field path such as card_id or src.ip", key);
+		    "'%s' must be a field path such as card_id or src.ip",
+		    key);
 		return (-1);
 	}
 	nfa_path_fini(out);
@@ -844,8 +870,7 @@ name_ok(const ynode *v, bool digit_first, const char *rest)
 {
 	unsigned char c;
 
-	if (v->type != Y_SCALAR || v->len == 0 ||
-	    strlen(v->s) != v->len) {
+	if (v->type != Y_SCALAR || v->len == 0 || strlen(v->s) != v->len) {
 		return (false);
 	}
 	c = (unsigned char) v->s[0];
@@ -899,10 +924,9 @@ enum {
 	PK__N
 };
 
-static const char *const pattern_keys[PK__N] = { "name", "description",
-	"key", "time", "max_delay", "from", "within", "skip", "timeouts",
-	"sequence", "emit", "max_partial_matches", "overflow", "key_ttl",
-	"shadow" };
+static const char *const pattern_keys[PK__N] = { "name", "description", "key",
+	"time", "max_delay", "from", "within", "skip", "timeouts", "sequence",
+	"emit", "max_partial_matches", "overflow", "key_ttl", "shadow" };
 
 /* The kind keys come first, in the order of enum nfa_join. */
 enum {
@@ -928,20 +952,18 @@ enum {
 
 #define SK_NKINDS (SK_NOT_FOLLOWED_BY + 1)
 
-static const char *const step_keys[SK__N] = { "begin", "next",
-	"followed_by", "followed_by_any", "not_next", "not_followed_by",
-	"where", "until", "times", "one_or_more", "times_or_more", "optional",
-	"greedy", "consecutive", "allow_combinations", "max_gap",
-	"sequence" };
+static const char *const step_keys[SK__N] = { "begin", "next", "followed_by",
+	"followed_by_any", "not_next", "not_followed_by", "where", "until",
+	"times", "one_or_more", "times_or_more", "optional", "greedy",
+	"consecutive", "allow_combinations", "max_gap", "sequence" };
 
-static const char *const skip_keys[] = { "skip_to_first",
-	"skip_to_last" };
+static const char *const skip_keys[] = { "skip_to_first", "skip_to_last" };
 
 static const char *const skip_names[] = { "no_skip", "skip_to_next",
 	"skip_past_last_event" };
 
-static const char *const overflow_names[] = { "drop_oldest",
-	"drop_newest", "reject_start" };
+static const char *const overflow_names[] = { "drop_oldest", "drop_newest",
+	"reject_start" };
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -1015,9 +1037,9 @@ unknown_key(yfile *yf, const ynode *k, kctx ctx)
 		size_t             n;
 		const char        *where;
 	} ctxs[] = {
-		[CTX_TOP]      = { top_keys, NELEM(top_keys), "at the top level" },
+		[CTX_TOP] = { top_keys, NELEM(top_keys), "at the top level" },
 		[CTX_DEFAULTS] = { default_keys, NELEM(default_keys),
-		        "in defaults" },
+		    "in defaults" },
 		[CTX_PATTERN]  = { pattern_keys, PK__N, "in a pattern" },
 		[CTX_STEP]     = { step_keys, SK__N, "in a step" },
 		[CTX_SKIP]     = { skip_keys, NELEM(skip_keys), "in skip" },
@@ -1123,8 +1145,8 @@ load_defaults(yfile *yf, const ynode *v)
 	if (vals[3] != NULL) {
 		d->max_delay_loc = keys[3]->loc;
 		d->max_delay_set = true;
-		(void) want_duration(yf, vals[3], "max_delay", true,
-		    &d->max_delay);
+		(void) want_duration(
+		    yf, vals[3], "max_delay", true, &d->max_delay);
 	}
 }
 
@@ -1142,8 +1164,8 @@ typedef struct pbuild {
 	uint8_t     *visible; /* scratch for expression scopes */
 } pbuild;
 
-static void build_steps(pbuild *pb, const ynode *seq, nfa_step **out,
-    size_t *nout);
+static void build_steps(
+    pbuild *pb, const ynode *seq, nfa_step **out, size_t *nout);
 
 static void
 add_leaf(pbuild *pb, nfa_step *s)
@@ -1241,7 +1263,7 @@ load_quant(yfile *yf, int sk, const ynode *k, const ynode *v, nfa_step *s,
 		    (*first)->loc.line, (*first)->loc.col);
 		return;
 	}
-	*first       = k;
+	*first        = k;
 	s->locs.quant = k->loc;
 	switch (sk) {
 	case SK_TIMES:
@@ -1264,8 +1286,7 @@ load_quant(yfile *yf, int sk, const ynode *k, const ynode *v, nfa_step *s,
 /* load_flag handles optional, greedy, consecutive, allow_combinations:
  * false, or a value that is not a boolean, is the same as absent. */
 static void
-load_flag(yfile *yf, const ynode *k, const ynode *v, bool *flag,
-    cep_loc *loc)
+load_flag(yfile *yf, const ynode *k, const ynode *v, bool *flag, cep_loc *loc)
 {
 	bool b;
 
@@ -1307,8 +1328,8 @@ build_step(pbuild *pb, const ynode *item, size_t idx, nfa_step *s)
 		    "followed_by_any, not_next, not_followed_by");
 	} else {
 		const ynode *v = kind->next;
-		s->join        = (nfa_join) find_key(kind->s, step_keys, SK__N);
-		s->locs.step   = kind->loc;
+		s->join      = (nfa_join) find_key(kind->s, step_keys, SK__N);
+		s->locs.step = kind->loc;
 		if (want_str(yf, v, kind->s, "a step name") == 0) {
 			if (!name_ok(v, false, "_-")) {
 				lerr(yf->l, v->loc,
@@ -1346,8 +1367,8 @@ build_step(pbuild *pb, const ynode *item, size_t idx, nfa_step *s)
 		s->locs.until = keys[SK_UNTIL]->loc;
 	}
 	if (keys[SK_OPTIONAL] != NULL) {
-		load_flag(yf, keys[SK_OPTIONAL], vals[SK_OPTIONAL], &s->optional,
-		    &s->locs.optional);
+		load_flag(yf, keys[SK_OPTIONAL], vals[SK_OPTIONAL],
+		    &s->optional, &s->locs.optional);
 	}
 	if (keys[SK_GREEDY] != NULL) {
 		load_flag(yf, keys[SK_GREEDY], vals[SK_GREEDY], &s->greedy,
@@ -1372,8 +1393,8 @@ build_step(pbuild *pb, const ynode *item, size_t idx, nfa_step *s)
 	if (keys[SK_SEQUENCE] != NULL) {
 		s->locs.sequence = keys[SK_SEQUENCE]->loc;
 		if (want_seq(yf, vals[SK_SEQUENCE]) == 0) {
-			build_steps(pb, vals[SK_SEQUENCE], &s->group,
-			    &s->ngroup);
+			build_steps(
+			    pb, vals[SK_SEQUENCE], &s->group, &s->ngroup);
 			return;
 		}
 	}
@@ -1395,7 +1416,7 @@ build_steps(pbuild *pb, const ynode *seq, nfa_step **out, size_t *nout)
 	*out  = steps;
 	*nout = seq->n;
 	for (i = 0, item = seq->first; item != NULL && i < seq->n;
-	     i++, item = item->next) {
+	     i++, item   = item->next) {
 		if (pb->yf->l->fatal != CEP_OK) {
 			return;
 		}
@@ -1442,20 +1463,52 @@ leaf_range(const nfa_step *s, uint32_t *lo, uint32_t *hi)
 	}
 }
 
+static bool
+is_space(char c)
+{
+	return (c == ' ' || c == '\t' || c == '\r' || c == '\n');
+}
+
 /* compile_expr compiles one where/until/emit value.  `vis` is NULL for
  * emit (every step visible). */
 static nfa_expr *
-compile_expr(pbuild *pb, const ynode *v, const char *key,
-    const uint8_t *vis, const char *current)
+compile_expr(pbuild *pb, const ynode *v, const char *key, const uint8_t *vis,
+    const char *current)
 {
-	yfile    *yf = pb->yf;
-	nfa_scope sc;
-	nfa_expr *e = NULL;
-	size_t    before;
-	cep_err   rv;
+	yfile      *yf = pb->yf;
+	nfa_scope   sc;
+	nfa_expr   *e = NULL;
+	const char *text;
+	size_t      before, len;
+	bool        b;
+	cep_err     rv;
 
 	if (want_str(yf, v, key, "an expression") != 0) {
 		return (NULL);
+	}
+	// An expression over several lines of a plain or block scalar is
+	// compiled from its source, so that positions past its first line
+	// are right (YAML folds lines and strips indentation; both are
+	// white space to an expression).  Quoted scalars have escapes.
+	text = v->s;
+	len  = v->len;
+	if (v->style == FYSS_PLAIN && want_bool_quiet(v, &b)) {
+		// A YAML boolean (True, FALSE, ...) is that literal.
+		text = b ? "true" : "false";
+		len  = strlen(text);
+	}
+	if ((v->style == FYSS_PLAIN || v->style == FYSS_LITERAL ||
+	        v->style == FYSS_FOLDED) &&
+	    v->src_end > v->src) {
+		size_t end = v->src_end;
+		while (end > v->src && is_space(yf->buf[end - 1])) {
+			end--;
+		}
+		if (memchr(yf->buf + v->src, '\n', end - v->src) != NULL ||
+		    memchr(yf->buf + v->src, '\r', end - v->src) != NULL) {
+			text = yf->buf + v->src;
+			len  = end - v->src;
+		}
 	}
 	sc.steps   = (const char *const *) pb->leaves;
 	sc.nsteps  = pb->nleaves;
@@ -1463,7 +1516,7 @@ compile_expr(pbuild *pb, const ynode *v, const char *key,
 	sc.current = current;
 	sc.loc     = v->text;
 	before     = cep_diag_count(yf->l->diag, -1);
-	rv         = nfa_expr_compile(v->s, v->len, &sc, &e, yf->l->diag);
+	rv         = nfa_expr_compile(text, len, &sc, &e, yf->l->diag);
 	if (rv == CEP_ENOMEM) {
 		oom(yf->l);
 		return (NULL);
@@ -1471,7 +1524,8 @@ compile_expr(pbuild *pb, const ynode *v, const char *key,
 	if (rv != CEP_OK) {
 		yf->l->nerr++;
 		if (cep_diag_count(yf->l->diag, -1) == before) {
-			lerr(yf->l, v->text, "invalid expression in '%s'", key);
+			lerr(
+			    yf->l, v->text, "invalid expression in '%s'", key);
 		}
 		return (NULL);
 	}
@@ -1517,12 +1571,12 @@ compile_steps(pbuild *pb, const ynode *seq, nfa_step *steps, size_t n,
 			    (j >= loop_lo && j < loop_hi);
 		}
 		if ((v = first_value(item, "where")) != NULL) {
-			s->where = compile_expr(pb, v, "where", pb->visible,
-			    s->name);
+			s->where =
+			    compile_expr(pb, v, "where", pb->visible, s->name);
 		}
 		if ((v = first_value(item, "until")) != NULL) {
-			s->until = compile_expr(pb, v, "until", pb->visible,
-			    s->name);
+			s->until =
+			    compile_expr(pb, v, "until", pb->visible, s->name);
 		}
 		if (s->group != NULL &&
 		    (v = first_value(item, "sequence")) != NULL) {
@@ -1532,7 +1586,8 @@ compile_steps(pbuild *pb, const ynode *seq, nfa_step *steps, size_t n,
 				in_lo = lo;
 				in_hi = hi;
 			}
-			compile_steps(pb, v, s->group, s->ngroup, in_lo, in_hi);
+			compile_steps(
+			    pb, v, s->group, s->ngroup, in_lo, in_hi);
 		}
 	}
 }
@@ -1570,7 +1625,8 @@ load_emit(pbuild *pb, const ynode *v)
 		e->loc = k->loc;
 		if (!name_ok(k, false, "_")) {
 			lerr(yf->l, k->loc,
-			    "invalid emit name '%s': use a letter or '_', then "
+			    "invalid emit name '%s': use a letter or '_', "
+			    "then "
 			    "letters, digits or '_'",
 			    k->s);
 		}
@@ -1625,9 +1681,8 @@ load_skip(yfile *yf, const ynode *v, nfa_pattern *p)
 	}
 	collect(yf, v, CTX_SKIP, skip_keys, NELEM(skip_keys), keys, vals);
 	if (keys[0] != NULL && keys[1] != NULL) {
-		const ynode *second = loc_before(keys[0]->loc, keys[1]->loc)
-		    ? keys[1]
-		    : keys[0];
+		const ynode *second =
+		    loc_before(keys[0]->loc, keys[1]->loc) ? keys[1] : keys[0];
 		lerr(yf->l, second->loc,
 		    "'skip' takes one of skip_to_first and skip_to_last");
 		return;
@@ -1665,8 +1720,8 @@ load_choice(yfile *yf, const ynode *v, const char *key,
 		lerr(yf->l, v->loc, "unknown %s '%s'; did you mean '%s'?", key,
 		    v->s, near);
 	} else {
-		lerr(yf->l, v->loc, "unknown %s '%s' (%s, %s or %s)", key, v->s,
-		    names[0], names[1], names[2]);
+		lerr(yf->l, v->loc, "unknown %s '%s' (%s, %s or %s)", key,
+		    v->s, names[0], names[1], names[2]);
 	}
 }
 
@@ -1674,8 +1729,8 @@ load_choice(yfile *yf, const ynode *v, const char *key,
 static void
 add_name(loader *l, const char *name, cep_loc loc)
 {
-	if (cep_grow(&l->names, &l->names_cap, l->nnames + 1,
-	        sizeof(pname)) != 0) {
+	if (cep_grow(&l->names, &l->names_cap, l->nnames + 1, sizeof(pname)) !=
+	    0) {
 		oom(l);
 		return;
 	}
@@ -1701,6 +1756,9 @@ cmp_names(const void *a, const void *b)
 static void
 check_names(loader *l)
 {
+	if (l->nnames < 2) {
+		return;
+	}
 	qsort(l->names, l->nnames, sizeof(pname), cmp_names);
 	for (size_t i = 1, first = 0; i < l->nnames; i++) {
 		if (strcmp(l->names[i].name, l->names[first].name) != 0) {
@@ -1747,8 +1805,8 @@ pattern_fields(yfile *yf, nfa_pattern *p, ynode **keys, ynode **vals)
 	if (vals[PK_MAX_DELAY] != NULL) {
 		p->locs.max_delay = keys[PK_MAX_DELAY]->loc;
 		p->max_delay_set  = true;
-		(void) want_duration(yf, vals[PK_MAX_DELAY], "max_delay", true,
-		    &p->max_delay);
+		(void) want_duration(
+		    yf, vals[PK_MAX_DELAY], "max_delay", true, &p->max_delay);
 	} else if (d->max_delay_set) {
 		p->locs.max_delay = d->max_delay_loc;
 		p->max_delay_set  = true;
@@ -1756,7 +1814,8 @@ pattern_fields(yfile *yf, nfa_pattern *p, ynode **keys, ynode **vals)
 	}
 	if (vals[PK_FROM] != NULL) {
 		p->locs.from = keys[PK_FROM]->loc;
-		if (want_str(yf, vals[PK_FROM], "from", "a stream name") == 0 &&
+		if (want_str(yf, vals[PK_FROM], "from", "a stream name") ==
+		        0 &&
 		    strcmp(vals[PK_FROM]->s, "events") != 0) {
 			lerr(yf->l, vals[PK_FROM]->loc, "unknown stream '%s'",
 			    vals[PK_FROM]->s);
@@ -1781,7 +1840,8 @@ pattern_fields(yfile *yf, nfa_pattern *p, ynode **keys, ynode **vals)
 		p->timeouts = b;
 	}
 	if (vals[PK_MAX_PARTIAL_MATCHES] != NULL) {
-		p->locs.max_partial_matches = keys[PK_MAX_PARTIAL_MATCHES]->loc;
+		p->locs.max_partial_matches =
+		    keys[PK_MAX_PARTIAL_MATCHES]->loc;
 		if (want_count(yf, vals[PK_MAX_PARTIAL_MATCHES],
 		        "max_partial_matches", 1, UINT64_MAX, &x) == 0) {
 			p->max_partial_matches = x;
@@ -1795,8 +1855,8 @@ pattern_fields(yfile *yf, nfa_pattern *p, ynode **keys, ynode **vals)
 	}
 	if (vals[PK_KEY_TTL] != NULL) {
 		p->locs.key_ttl = keys[PK_KEY_TTL]->loc;
-		(void) want_duration(yf, vals[PK_KEY_TTL], "key_ttl", false,
-		    &p->key_ttl);
+		(void) want_duration(
+		    yf, vals[PK_KEY_TTL], "key_ttl", false, &p->key_ttl);
 	}
 	if (vals[PK_SHADOW] != NULL &&
 	    want_bool(yf, vals[PK_SHADOW], "shadow", &b) == 0) {
@@ -1884,8 +1944,8 @@ load_pattern(yfile *yf, const ynode *item)
 	} else {
 		p->locs.sequence = keys[PK_SEQUENCE]->loc;
 		if (want_seq(yf, vals[PK_SEQUENCE]) == 0) {
-			build_steps(&pb, vals[PK_SEQUENCE], &p->steps,
-			    &p->nsteps);
+			build_steps(
+			    &pb, vals[PK_SEQUENCE], &p->steps, &p->nsteps);
 		}
 	}
 	if (l->fatal == CEP_OK && pb.nleaves > 0 &&
@@ -1915,7 +1975,7 @@ load_pattern(yfile *yf, const ynode *item)
 static void
 load_top(yfile *yf)
 {
-	loader      *l = yf->l;
+	loader      *l    = yf->l;
 	const ynode *root = yf->root;
 	ynode       *keys[NELEM(top_keys)], *vals[NELEM(top_keys)];
 
@@ -1953,7 +2013,7 @@ load_top(yfile *yf)
 		return;
 	}
 	for (const ynode *item = vals[0]->first; item != NULL;
-	     item = item->next) {
+	     item              = item->next) {
 		if (l->fatal != CEP_OK) {
 			return;
 		}
@@ -2009,8 +2069,7 @@ load_buf(loader *l, const char *file, const char *text, size_t len)
 /* read_file reads at most SRV_RULES_MAX_BYTES + 1 bytes (one more than
  * allowed, so that precheck sees the file is too large). */
 static int
-read_file(loader *l, const char *path, char **out, size_t *len,
-    size_t *cap)
+read_file(loader *l, const char *path, char **out, size_t *len, size_t *cap)
 {
 	FILE  *f;
 	char  *buf = NULL;
@@ -2163,7 +2222,9 @@ load_dir(loader *l, const char *dir)
 		lerr(l, mkloc(dir, 0, 0), "more than %u rule files",
 		    SRV_RULES_MAX_FILES);
 	} else if (l->fatal == CEP_OK) {
-		qsort(names, n, sizeof(char *), cmp_str);
+		if (n > 1) {
+			qsort(names, n, sizeof(char *), cmp_str);
+		}
 		for (size_t i = 0; i < n && l->fatal == CEP_OK; i++) {
 			if ((full = join_path(dir, names[i], &size)) == NULL) {
 				oom(l);
@@ -2267,7 +2328,8 @@ srv_rules_load(const char *path, srv_rules **out, cep_diag *diag)
 		return (CEP_ENOMEM);
 	}
 	if (stat(path, &st) != 0) {
-		lerr(&l, mkloc(path, 0, 0), "cannot read: %s", strerror(errno));
+		lerr(
+		    &l, mkloc(path, 0, 0), "cannot read: %s", strerror(errno));
 		l.io = true;
 	} else if (S_ISDIR(st.st_mode)) {
 		load_dir(&l, path);
