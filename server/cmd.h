@@ -18,7 +18,8 @@
 #include <stdio.h>
 
 #define SRV_COMMANDS(X)                                                      \
-	X(check, "check PATTERNS", "validate pattern files and summarize them") \
+	X(check, "check PATTERNS [--dot]",                                   \
+	    "validate pattern files; --dot draws their automata")              \
 	X(run,                                                               \
 	    "run -p PATTERNS [-i EVENTS] [-o MATCHES] [--max-delay D] "      \
 	    "[--strict] [--quiet]",                                          \

@@ -8,7 +8,8 @@
  * expected.jsonl is a case (see README.md there): `cep run -p patterns.yaml
  * -i events.jsonl` must exit 0 and print exactly the expected matches, as
  * a multiset of (pattern, timeout, step -> event ids), order of lines
- * aside.  Prints one line per case and a final "N passed, M failed".
+ * aside.  When an expected line has "emit", its values are compared too.
+ * Prints one line per case and a final "N passed, M failed".
  */
 #include <dirent.h>
 #include <errno.h>
@@ -98,14 +99,47 @@ cmp_step(const void *a, const void *b)
 	    ((const struct step *) b)->name));
 }
 
+/* put_emit appends the emit map's fields sorted by name, as JSON. */
+static void
+put_emit(cep_buf *out, const cep_event *ev, const cep_val *emit)
+{
+	struct step  fields[64];
+	size_t       n = 0;
+	cep_map_iter it;
+	const char  *name;
+	size_t       nlen;
+	cep_val      v;
+
+	cep_map_iter_init(&it, ev, cep_event_cont(ev, emit->u.c.off));
+	while (cep_map_iter_next(&it, &name, &nlen, &v) && n < 64) {
+		cep_buf json;
+		cep_buf_init(&json);
+		cep_json_write_val(&json, &v);
+		cep_buf_put_u8(&json, 0);
+		fields[n].name = strndup(name, nlen);
+		fields[n].ids  = strdup((const char *) json.data);
+		n++;
+		cep_buf_fini(&json);
+	}
+	qsort(fields, n, sizeof(fields[0]), cmp_step);
+	cep_buf_puts(out, "|emit:");
+	for (size_t i = 0; i < n; i++) {
+		cep_buf_printf(out, "%s%s=%s", i > 0 ? "," : "", fields[i].name,
+		    fields[i].ids);
+		free(fields[i].name);
+		free(fields[i].ids);
+	}
+}
+
 /* canonical turns a match line (actual or expected) into
- * "pattern|timeout|step:ids;step:ids" with steps sorted by name. */
+ * "pattern|timeout|step:ids;step:ids[|emit:...]" with steps sorted by
+ * name. */
 static char *
 canonical(cep_json_reader *jr, cep_builder *b, const char *line, size_t len,
-    char *why, size_t why_len)
+    int with_emit, char *why, size_t why_len)
 {
 	const cep_event *ev;
-	cep_val          pattern, timeout, match, v;
+	cep_val          pattern, timeout, match, emit, v;
 	cep_buf          out;
 	struct step      steps[64];
 	size_t           nsteps = 0;
@@ -163,6 +197,11 @@ canonical(cep_json_reader *jr, cep_builder *b, const char *line, size_t len,
 		free(steps[i].name);
 		free(steps[i].ids);
 	}
+	if (with_emit &&
+	    cep_map_get(ev, cep_event_root(ev), "emit", 4, &emit) &&
+	    emit.type == CEP_T_MAP) {
+		put_emit(&out, ev, &emit);
+	}
 	cep_buf_put_u8(&out, 0);
 	s = strdup((const char *) out.data);
 	cep_buf_fini(&out);
@@ -171,8 +210,8 @@ canonical(cep_json_reader *jr, cep_builder *b, const char *line, size_t len,
 
 /* parse_lines canonicalizes every non-blank line of text. */
 static int
-parse_lines(const char *text, size_t len, struct lines *out, char *why,
-    size_t why_len)
+parse_lines(const char *text, size_t len, int with_emit, struct lines *out,
+    char *why, size_t why_len)
 {
 	cep_json_reader *jr = cep_json_reader_create();
 	cep_builder     *b  = cep_builder_create();
@@ -183,7 +222,8 @@ parse_lines(const char *text, size_t len, struct lines *out, char *why,
 		const char *nl = memchr(p, '\n', (size_t) (end - p));
 		size_t      n  = nl != NULL ? (size_t) (nl - p) : (size_t) (end - p);
 		if (n > 0 && strspn(p, " \t\r") < n) {
-			char *c = canonical(jr, b, p, n, why, why_len);
+			char *c = canonical(jr, b, p, n, with_emit, why,
+			    why_len);
 			if (c == NULL) {
 				ok = 0;
 			} else {
@@ -233,8 +273,12 @@ slurp_path(const char *path, size_t *len)
 	fseek(f, 0, SEEK_END);
 	n = ftell(f);
 	fseek(f, 0, SEEK_SET);
-	buf  = malloc((size_t) n + 1);
-	*len = fread(buf, 1, (size_t) n, f);
+	if ((buf = malloc((size_t) n + 1)) == NULL) {
+		perror("runner");
+		exit(2);
+	}
+	*len      = fread(buf, 1, (size_t) n, f);
+	buf[*len] = '\0';
 	fclose(f);
 	return (buf);
 }
@@ -292,7 +336,7 @@ run_case(const char *cep, const char *dir, const char *name)
 	size_t       elen, alen, errlen;
 	char        *expected, *actual, *err;
 	struct lines want = { 0 }, got = { 0 };
-	int          status, ok;
+	int          status, ok, with_emit;
 
 	join(path, dir, "expected.jsonl");
 	if ((expected = slurp_path(path, &elen)) == NULL) {
@@ -300,7 +344,10 @@ run_case(const char *cep, const char *dir, const char *name)
 		return (0);
 	}
 	actual = run_cep(cep, dir, &alen, &status, &err, &errlen);
-	ok     = parse_lines(expected, elen, &want, why, sizeof(why));
+	/* Compare emit values only for cases that state them. */
+	with_emit = strstr(expected, "\"emit\"") != NULL;
+	ok        = parse_lines(expected, elen, with_emit, &want, why,
+	           sizeof(why));
 	if (!ok) {
 		printf("FAIL %s: expected.jsonl: %s\n", name, why);
 	} else if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
@@ -308,7 +355,8 @@ run_case(const char *cep, const char *dir, const char *name)
 		    WIFEXITED(status) ? WEXITSTATUS(status) : -1, (int) errlen,
 		    err);
 		ok = 0;
-	} else if (!parse_lines(actual, alen, &got, why, sizeof(why))) {
+	} else if (!parse_lines(actual, alen, with_emit, &got, why,
+	               sizeof(why))) {
 		printf("FAIL %s: output: %s\n", name, why);
 		ok = 0;
 	} else {

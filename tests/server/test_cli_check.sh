@@ -33,7 +33,7 @@ for f in tests/conformance/*/patterns.yaml; do
 	want=$(grep -c '^  - name:' "$f")
 	got=$(wc -l <"$tmp/out")
 	[ "$got" -eq "$want" ] || bad "$f: $got summary lines, want $want"
-	grep -Evq '^[A-Za-z0-9_.-]+: [0-9]+ steps?, (key [^,]+|global), (within [0-9]+(ms|s|m|h|d)|no within), skip [a-z_]+( [A-Za-z0-9_-]+)?$' "$tmp/out" &&
+	grep -Evq '^[A-Za-z0-9_.-]+: [0-9]+ steps?, (key [^,]+|global), (within [0-9]+(ms|s|m|h|d)|no within), skip [a-z_]+( [A-Za-z0-9_-]+)?, [0-9]+ states$' "$tmp/out" &&
 		bad "$f: malformed summary: $(cat "$tmp/out")"
 done
 [ "$ncase" -ge 70 ] || bad "only $ncase conformance cases found"
@@ -41,8 +41,20 @@ done
 # A directory is the union of its files.
 run check tests/conformance/docs-skip-to-first-abc
 [ "$rc" -eq 0 ] || bad "directory: exit $rc"
-[ "$(cat "$tmp/out")" = "p: 4 steps, global, no within, skip skip_to_first c_star" ] ||
+[ "$(cat "$tmp/out")" = "p: 4 steps, global, no within, skip skip_to_first c_star, 7 states" ] ||
 	bad "directory: $(cat "$tmp/out")"
+
+# --dot draws each automaton as a Graphviz digraph.
+run check --dot tests/conformance/not-next/patterns.yaml
+[ "$rc" -eq 0 ] || bad "--dot: exit $rc: $(cat "$tmp/err")"
+grep -q '^digraph "p" {$' "$tmp/out" || bad "--dot: no digraph: $(cat "$tmp/out")"
+grep -q 'shape=doublecircle' "$tmp/out" || bad "--dot: no final state"
+grep -q 'Mcircle' "$tmp/out" || bad "--dot: no stop state for not_next"
+grep -q '\-> s[0-9]* \[label="take: name == \\"a\\"' "$tmp/out" ||
+	bad "--dot: no take edge labelled with its condition"
+if command -v dot >/dev/null 2>&1; then
+	dot -Tsvg "$tmp/out" >/dev/null 2>&1 || bad "--dot: graphviz refuses it"
+fi
 
 run check tests/server/data/good.yaml
 [ "$rc" -eq 0 ] || bad "good.yaml: exit $rc: $(cat "$tmp/err")"
