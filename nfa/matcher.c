@@ -274,11 +274,15 @@ settle(nfa_matcher *m, uint32_t k)
 
 /* ---- processing -------------------------------------------------------- */
 
-/* release_time is the time everything up to which may be processed. */
+/* release_time is the time up to which events may be processed: below
+ * the watermark, or up to it when events come in sequence order. */
 static int64_t
-release_time(int64_t wm)
+release_time(const nfa_matcher *m, int64_t wm)
 {
-	return (wm == NFA_TIME_MAX || wm == NFA_TIME_MIN ? wm : wm - 1);
+	if (m->ordered || wm == NFA_TIME_MAX || wm == NFA_TIME_MIN) {
+		return (wm);
+	}
+	return (wm - 1);
 }
 
 /* ttl_expired says whether a key went idle for key_ttl before time t. */
@@ -383,7 +387,7 @@ advance(nfa_matcher *m, int64_t wm)
 	struct buffered        b;
 	cep_err                rv = CEP_OK;
 
-	int64_t                t = release_time(wm);
+	int64_t                t = release_time(m, wm);
 
 	if (wm <= m->wm) {
 		return (CEP_OK);
@@ -418,7 +422,8 @@ nfa_matcher_push(nfa_matcher *m, const cep_event *ev, int64_t ts,
 		return (fail(m, advance(m, wm)));
 	}
 	m->st.events++;
-	if (m->buffer.n == 0 && ts <= release_time(wm > m->wm ? wm : m->wm)) {
+	if (m->buffer.n == 0 &&
+	    ts <= release_time(m, wm > m->wm ? wm : m->wm)) {
 		/* Already releasable: no need to buffer. */
 		rv = process_one(m, ev, ts, seq, 0);
 	} else {
@@ -542,6 +547,12 @@ nfa_matcher_create(nfa_prog *prog, nfa_match_fn fn, void *arg,
 	}
 	*out = m;
 	return (CEP_OK);
+}
+
+void
+nfa_matcher_set_ordered(nfa_matcher *m, int ordered)
+{
+	m->ordered = ordered;
 }
 
 int64_t

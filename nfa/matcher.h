@@ -89,6 +89,12 @@ void nfa_matcher_destroy(nfa_matcher *m);
  * whether it was late. */
 cep_err nfa_matcher_push(nfa_matcher *m, const cep_event *ev, int64_t ts,
     uint64_t seq, int64_t wm, int *late);
+/* Declare that events will arrive in ingress-sequence order (one input
+ * channel, as when replaying a file): then an event at exactly the
+ * watermark can be matched at once, since no event with the same time and
+ * a smaller sequence can follow it.  Results are the same either way; this
+ * only saves buffering in-order input.  Call before the first push. */
+void nfa_matcher_set_ordered(nfa_matcher *m, int ordered);
 /* Advance the watermark without an event. */
 cep_err nfa_matcher_advance(nfa_matcher *m, int64_t wm);
 /* End of input: the watermark goes to +infinity (windows close, timeouts

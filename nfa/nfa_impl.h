@@ -230,6 +230,7 @@ struct nfa_matcher {
 	nfa_match_fn       fn;
 	void              *arg;
 	cep_err            failed;
+	int                ordered; /* events come in sequence order */
 	int64_t            wm;
 	nfa_stats          st;
 	nfa_hist           hist;

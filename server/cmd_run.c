@@ -259,6 +259,8 @@ compile(struct run *r, srv_rules *rules, int64_t max_delay, int delay_set,
 		    CEP_OK) {
 			return (rv);
 		}
+		/* One file, read in order: sequence order is arrival order. */
+		nfa_matcher_set_ordered(pr->m, 1);
 	}
 	return (CEP_OK);
 }
