@@ -22,6 +22,9 @@
  *	matches(string, string literal: a PCRE2 regex, checked here)
  *	count(S)  sum avg min max first last(S.f)
  *
+ * A condition (scope->current set: where, until) must be able to give a
+ * bool; an emit value (current NULL) may be of any type.
+ *
  * Every problem is reported (each with its position), not only the
  * first; the node of an ill-typed operation is then taken to be of any
  * type so one mistake does not cascade into several messages.

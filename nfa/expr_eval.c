@@ -871,7 +871,10 @@ match(const nfa_expr *e, uint32_t regex, const cep_val *a, cep_val *out,
  * The machine
  */
 
-/* run executes the program; the value left on the stack goes to *res. */
+/* run executes the program; the value left on the stack goes to *res.
+ * The stack is a fixed array: the compiler computed the program's depth
+ * (max_stack) and nfa__ex_verify checked it fits, so no push is checked
+ * here and nothing is allocated. */
 static cep_err
 run(const nfa_expr *e, const nfa_eval_ctx *ctx, cep_val *res)
 {
@@ -1208,6 +1211,7 @@ nfa_expr_test(const nfa_expr *e, const nfa_eval_ctx *ctx)
 	if (e->is_true) {
 		return (1);
 	}
+	assert(ctx->scratch != NULL);
 	/* A condition's strings die with it: give their room back. */
 	m  = scratch_mark_get(ctx->scratch);
 	rv = run(e, ctx, &v);
@@ -1221,6 +1225,7 @@ nfa_expr_eval(const nfa_expr *e, const nfa_eval_ctx *ctx, cep_val *out)
 	cep_val v;
 	cep_err rv;
 
+	assert(ctx->scratch != NULL);
 	if ((rv = run(e, ctx, &v)) != CEP_OK) {
 		if (rv == CEP_ETYPE) {
 			set_null(out);
