@@ -22,6 +22,9 @@
  *	matches(string, string literal: a PCRE2 regex, checked here)
  *	count(S)  sum avg min max first last(S.f)
  *
+ * A condition (scope->current set: where, until) must be able to give a
+ * bool; an emit value (current NULL) may be of any type.
+ *
  * Every problem is reported (each with its position), not only the
  * first; the node of an ill-typed operation is then taken to be of any
  * type so one mistake does not cascade into several messages.
@@ -50,8 +53,8 @@ static const char *const agg_names[] = {
 /* nfa__ex_distance is the Levenshtein distance of a and b, or cap + 1
  * when it is larger (or the names are too long to bother). */
 size_t
-nfa__ex_distance(const char *a, size_t na, const char *b, size_t nb,
-    size_t cap)
+nfa__ex_distance(
+    const char *a, size_t na, const char *b, size_t nb, size_t cap)
 {
 	size_t row[65];
 
@@ -68,11 +71,11 @@ nfa__ex_distance(const char *a, size_t na, const char *b, size_t nb,
 		for (size_t j = 1; j <= nb; j++) {
 			size_t up  = row[j];
 			size_t sub = diag + (a[i - 1] != b[j - 1]);
-			size_t v   = up + 1 < row[j - 1] + 1 ? up + 1
-			                                     : row[j - 1] + 1;
-			row[j]     = sub < v ? sub : v;
-			diag       = up;
-			best       = row[j] < best ? row[j] : best;
+			size_t v =
+			    up + 1 < row[j - 1] + 1 ? up + 1 : row[j - 1] + 1;
+			row[j] = sub < v ? sub : v;
+			diag   = up;
+			best   = row[j] < best ? row[j] : best;
 		}
 		if (best > cap) {
 			return (cap + 1);
@@ -225,7 +228,8 @@ check_binary(nfa_ex_ctx *cx, nfa_ex_node *n)
 	char         b1[48], b2[48];
 	int          op = n->op;
 
-	if ((op == NFA_OP_EQ || op == NFA_OP_NE) && (l->null_lit || r->null_lit)) {
+	if ((op == NFA_OP_EQ || op == NFA_OP_NE) &&
+	    (l->null_lit || r->null_lit)) {
 		/* x == null tests for null: the one comparison that sees
 		 * it. */
 		n->kind   = EX_UNARY;
@@ -236,10 +240,10 @@ check_binary(nfa_ex_ctx *cx, nfa_ex_node *n)
 		n->is_const = n->kid[0]->is_const;
 		return (EX_BOOL);
 	}
-	ma = check(cx, l);
-	mb = check(cx, r);
-	na = ma & (uint8_t) ~EX_NULL;
-	nb = mb & (uint8_t) ~EX_NULL;
+	ma          = check(cx, l);
+	mb          = check(cx, r);
+	na          = ma & (uint8_t) ~EX_NULL;
+	nb          = mb & (uint8_t) ~EX_NULL;
 	n->is_const = l->is_const && r->is_const;
 	if (is_ordering(op) && (l->null_lit || r->null_lit)) {
 		nfa__ex_error(cx, n->off,
@@ -252,8 +256,8 @@ check_binary(nfa_ex_ctx *cx, nfa_ex_node *n)
 		const char *sb = mask_name(mb, b2, sizeof(b2));
 		if (!known(ma) || !known(mb)) {
 			/* One side may be anything: name the other. */
-			sa = mask_name(side_ok(op, na) ? nb : na, b1,
-			    sizeof(b1));
+			sa = mask_name(
+			    side_ok(op, na) ? nb : na, b1, sizeof(b1));
 			if (is_ordering(op)) {
 				nfa__ex_error(cx, n->off,
 				    "cannot order %s values with '%s'", sa,
@@ -264,10 +268,11 @@ check_binary(nfa_ex_ctx *cx, nfa_ex_node *n)
 				    op_text(op), sa);
 			}
 		} else if (op == NFA_OP_ADD) {
-			nfa__ex_error(cx, n->off, "cannot add %s and %s", sa, sb);
+			nfa__ex_error(
+			    cx, n->off, "cannot add %s and %s", sa, sb);
 		} else if (op >= NFA_OP_EQ) {
-			nfa__ex_error(cx, n->off, "cannot compare %s with %s",
-			    sa, sb);
+			nfa__ex_error(
+			    cx, n->off, "cannot compare %s with %s", sa, sb);
 		} else {
 			nfa__ex_error(cx, n->off,
 			    "cannot apply '%s' to %s and %s", op_text(op), sa,
@@ -312,7 +317,7 @@ static int
 add_regex(nfa_ex_ctx *cx, const nfa_ex_node *lit, uint32_t *index)
 {
 	pcre2_general_context *gc;
-	pcre2_compile_context *cc = NULL;
+	pcre2_compile_context *cc   = NULL;
 	pcre2_code            *code = NULL;
 	int                    err  = 0;
 	PCRE2_SIZE             at   = 0;
@@ -331,7 +336,8 @@ add_regex(nfa_ex_ctx *cx, const nfa_ex_node *lit, uint32_t *index)
 	if (code == NULL) {
 		PCRE2_UCHAR msg[160];
 		uint32_t    off = lit->off;
-		if (err == PCRE2_ERROR_NOMEMORY || err == PCRE2_ERROR_HEAPLIMIT) {
+		if (err == PCRE2_ERROR_HEAP_FAILED ||
+		    err == PCRE2_ERROR_NOMEMORY) {
 			cx->rv = CEP_ENOMEM;
 			return (-1);
 		}
@@ -355,8 +361,8 @@ add_regex(nfa_ex_ctx *cx, const nfa_ex_node *lit, uint32_t *index)
 		cx->rv = CEP_ENOMEM;
 		return (-1);
 	}
-	*index                  = (uint32_t) cx->nregex;
-	cx->regex[cx->nregex++] = code;
+	cx->regex[cx->nregex] = code;
+	*index                = (uint32_t) cx->nregex++;
 	return (0);
 }
 
@@ -398,8 +404,8 @@ check_call(nfa_ex_ctx *cx, nfa_ex_node *n)
 				best = funcs[i].name;
 			}
 		}
-		for (size_t i = 0; i < sizeof(agg_names) / sizeof(agg_names[0]);
-		     i++) {
+		for (size_t i = 0;
+		     i < sizeof(agg_names) / sizeof(agg_names[0]); i++) {
 			size_t d = nfa__ex_distance(name, n->len, agg_names[i],
 			    strlen(agg_names[i]), 2);
 			if (d < bd) {
@@ -471,19 +477,20 @@ check_call(nfa_ex_ctx *cx, nfa_ex_node *n)
 		if (add_regex(cx, b, &n->u.regex) != 0) {
 			return (EX_ANY);
 		}
-		return (bad ? EX_ANY
-		            : NN(ma) == 0 ? EX_NULL
-		                          : (uint8_t) (EX_BOOL |
-		                                (ma & EX_NULL)));
+		return (bad           ? EX_ANY
+		        : NN(ma) == 0 ? EX_NULL
+		                      : (uint8_t) (EX_BOOL | (ma & EX_NULL)));
 	default: /* starts_with, ends_with, contains */
 		if (NN(ma) != 0 && !(ma & EX_STR)) {
-			nfa__ex_error(cx, a->start, "%s() needs strings, got %s",
-			    funcs[f].name, mask_name(ma, buf, sizeof(buf)));
+			nfa__ex_error(cx, a->start,
+			    "%s() needs strings, got %s", funcs[f].name,
+			    mask_name(ma, buf, sizeof(buf)));
 			bad = 1;
 		}
 		if (NN(mb) != 0 && !(mb & EX_STR)) {
-			nfa__ex_error(cx, b->start, "%s() needs strings, got %s",
-			    funcs[f].name, mask_name(mb, buf, sizeof(buf)));
+			nfa__ex_error(cx, b->start,
+			    "%s() needs strings, got %s", funcs[f].name,
+			    mask_name(mb, buf, sizeof(buf)));
 			bad = 1;
 		}
 		if (bad) {
@@ -500,10 +507,10 @@ check_call(nfa_ex_ctx *cx, nfa_ex_node *n)
 static uint8_t
 check_agg(nfa_ex_ctx *cx, nfa_ex_node *n)
 {
-	const nfa_scope *sc   = cx->scope;
-	const char      *name = cx->text + n->off;
-	const char      *step = n->u.agg.step;
-	uint32_t         sl   = n->u.agg.step_len;
+	const nfa_scope *sc     = cx->scope;
+	const char      *name   = cx->text + n->off;
+	const char      *step   = n->u.agg.step;
+	uint32_t         sl     = n->u.agg.step_len;
 	size_t           nsteps = sc != NULL ? sc->nsteps : 0;
 	size_t           i;
 
@@ -517,8 +524,8 @@ check_agg(nfa_ex_ctx *cx, nfa_ex_node *n)
 		const char *best = NULL;
 		size_t      bd   = 3;
 		for (size_t j = 0; j < nsteps; j++) {
-			size_t d = nfa__ex_distance(step, sl, sc->steps[j],
-			    strlen(sc->steps[j]), 2);
+			size_t d = nfa__ex_distance(
+			    step, sl, sc->steps[j], strlen(sc->steps[j]), 2);
 			if (d < bd) {
 				bd   = d;
 				best = sc->steps[j];
@@ -633,17 +640,17 @@ check(nfa_ex_ctx *cx, nfa_ex_node *n)
 			check_bool(cx, n->kid[0], "not");
 			m = EX_BOOL;
 		} else { /* NEG */
-			uint8_t k = check(cx, n->kid[0]);
+			uint8_t k  = check(cx, n->kid[0]);
 			uint8_t nn = k & (uint8_t) ~EX_NULL;
 			if (nn != 0 && !(nn & EX_NUM)) {
 				nfa__ex_error(cx, n->off,
-				    "cannot negate %s",
+				    "'-' needs a number, got %s",
 				    mask_name(k, buf, sizeof(buf)));
 			} else {
-				m = nn == 0 ? EX_NULL
-				            : (uint8_t) (((k & EX_INT) ? EX_NUM
-				                                        : 0) |
-				                  (k & (EX_DOUBLE | EX_NULL)));
+				m = nn == 0
+				    ? EX_NULL
+				    : (uint8_t) (((k & EX_INT) ? EX_NUM : 0) |
+				          (k & (EX_DOUBLE | EX_NULL)));
 			}
 		}
 		n->is_const = n->kid[0]->is_const;
@@ -686,8 +693,9 @@ nfa__ex_check(nfa_ex_ctx *cx, nfa_ex_node *root)
 	}
 	if (cx->scope != NULL && cx->scope->current != NULL &&
 	    cx->nerr == before && !(m & EX_BOOL)) {
-		nfa__ex_error(cx, root->start, "a condition must be a bool, "
-		                               "got %s",
+		nfa__ex_error(cx, root->start,
+		    "a condition must be a bool, "
+		    "got %s",
 		    mask_name(m, buf, sizeof(buf)));
 	}
 	return (cx->nerr != before ? CEP_ETYPE : CEP_OK);

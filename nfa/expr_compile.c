@@ -107,8 +107,8 @@ apply(folder *f, nfa_ex_node *n)
 		rv = nfa__ex_unary(n->op, &n->kid[0]->u.lit, &v, f->s);
 		break;
 	case EX_BINARY:
-		rv = nfa__ex_binary(n->op, &n->kid[0]->u.lit, &n->kid[1]->u.lit,
-		    &v, f->s);
+		rv = nfa__ex_binary(
+		    n->op, &n->kid[0]->u.lit, &n->kid[1]->u.lit, &v, f->s);
 		break;
 	case EX_CALL:
 		if (n->nargs == 1) {
@@ -162,9 +162,9 @@ fold(folder *f, nfa_ex_node *n)
 		if (is_lit(n->kid[0]) &&
 		    (n->kid[0]->u.lit.type == CEP_T_BOOL ||
 		        n->kid[0]->u.lit.type == CEP_T_NULL)) {
-			int  l     = n->kid[0]->u.lit.type == CEP_T_BOOL &&
+			int l = n->kid[0]->u.lit.type == CEP_T_BOOL &&
 			    n->kid[0]->u.lit.u.b;
-			int  decided = n->kind == EX_AND ? !l : l;
+			int decided = n->kind == EX_AND ? !l : l;
 			if (decided) {
 				cep_val b = cep_val_bool(l);
 				return (become_lit(f, n, &b));
@@ -299,94 +299,110 @@ is_field1(const nfa_ex_node *n)
 	return (n->kind == EX_FIELD && n->u.path.n == 1);
 }
 
+/* emit_fcmp emits a top-level field compared with a literal (either
+ * side) as one FCMP. */
+static int
+emit_fcmp(gen *g, const nfa_ex_node *n)
+{
+	const nfa_ex_node *l = n->kid[0], *r = n->kid[1];
+	const nfa_ex_node *f   = is_lit(l) ? r : l;
+	const cep_val     *k   = is_lit(l) ? &l->u.lit : &r->u.lit;
+	int                op  = is_lit(l) ? flip(n->op) : n->op;
+	const int64_t      lim = INT64_C(1) << 53;
+	uint32_t           exact;
+	long               c;
+
+	exact = k->type == CEP_T_INT && k->u.i < lim && k->u.i > -lim;
+	if ((c = add_const(g, k)) < 0 ||
+	    emit(g, NFA_OP_FCMP, op, f->u.path.syms[0], (uint32_t) c, exact) <
+	        0) {
+		return (-1);
+	}
+	return (0);
+}
+
 /* generate emits the code of node n: it leaves one value on the stack.
  * Returns 0, or -1 when memory is short. */
 static int
 generate(gen *g, const nfa_ex_node *n)
 {
-	long c, j;
+	const nfa_ex_node *k;
+	long               c, j;
+	int                op = n->op;
 
 	switch ((nfa_ex_kind) n->kind) {
 	case EX_LIT:
-		return ((c = add_const(g, &n->u.lit)) < 0 ||
-		            emit(g, NFA_OP_CONST, 0, (uint32_t) c, 0, 0) < 0
-		        ? -1
-		        : 0);
+		if ((c = add_const(g, &n->u.lit)) < 0) {
+			return (-1);
+		}
+		return (
+		    emit(g, NFA_OP_CONST, 0, (uint32_t) c, 0, 0) < 0 ? -1 : 0);
 	case EX_FIELD:
 		if (n->u.path.n == 1) {
-			return (emit(g, NFA_OP_FIELD, 0, n->u.path.syms[0], 0,
-			            0) < 0
-			        ? -1
-			        : 0);
+			j = emit(g, NFA_OP_FIELD, 0, n->u.path.syms[0], 0, 0);
+			return (j < 0 ? -1 : 0);
 		}
-		return ((c = add_path(g, n->u.path.syms, n->u.path.n)) < 0 ||
-		            emit(g, NFA_OP_PATH, 0, (uint32_t) c, 0,
-		                n->u.path.n) < 0
-		        ? -1
-		        : 0);
+		if ((c = add_path(g, n->u.path.syms, n->u.path.n)) < 0) {
+			return (-1);
+		}
+		j = emit(g, NFA_OP_PATH, 0, (uint32_t) c, 0, n->u.path.n);
+		return (j < 0 ? -1 : 0);
 	case EX_UNARY:
 		if (generate(g, n->kid[0]) != 0) {
 			return (-1);
 		}
-		if (n->op == NFA_OP_TOBOOL && n->kid[0]->mask == EX_BOOL) {
+		if (op == NFA_OP_TOBOOL && n->kid[0]->mask == EX_BOOL) {
 			return (0);
 		}
-		return (emit(g, n->op, 0, 0, 0, 0) < 0 ? -1 : 0);
-	case EX_BINARY: {
-		const nfa_ex_node *l = n->kid[0], *r = n->kid[1];
-		if (n->op >= NFA_OP_EQ && n->op <= NFA_OP_GE &&
-		    ((is_field1(l) && is_lit(r)) || (is_lit(l) && is_field1(r)))) {
-			int                op = is_lit(l) ? flip(n->op) : n->op;
-			const nfa_ex_node *fl = is_lit(l) ? r : l;
-			c = add_const(g, is_lit(l) ? &l->u.lit : &r->u.lit);
-			return (c < 0 || emit(g, NFA_OP_FCMP, op,
-			                     fl->u.path.syms[0], (uint32_t) c,
-			                     0) < 0
-			        ? -1
-			        : 0);
+		return (emit(g, op, 0, 0, 0, 0) < 0 ? -1 : 0);
+	case EX_BINARY:
+		if (op >= NFA_OP_EQ && op <= NFA_OP_GE &&
+		    ((is_field1(n->kid[0]) && is_lit(n->kid[1])) ||
+		        (is_lit(n->kid[0]) && is_field1(n->kid[1])))) {
+			return (emit_fcmp(g, n));
 		}
-		if (generate(g, l) != 0 || generate(g, r) != 0) {
+		if (generate(g, n->kid[0]) != 0 ||
+		    generate(g, n->kid[1]) != 0) {
 			return (-1);
 		}
-		return (emit(g, n->op, 0, 0, 0, 0) < 0 ? -1 : 0);
-	}
+		return (emit(g, op, 0, 0, 0, 0) < 0 ? -1 : 0);
 	case EX_AND:
 	case EX_OR:
+		op = n->kind == EX_AND ? NFA_OP_ANDJ : NFA_OP_ORJ;
 		if (generate(g, n->kid[0]) != 0 ||
-		    (j = emit(g, n->kind == EX_AND ? NFA_OP_ANDJ : NFA_OP_ORJ,
-		         0, 0, 0, 0)) < 0 ||
-		    generate(g, n->kid[1]) != 0 ||
-		    (n->kid[1]->mask != EX_BOOL &&
-		        emit(g, NFA_OP_TOBOOL, 0, 0, 0, 0) < 0)) {
+		    (j = emit(g, op, 0, 0, 0, 0)) < 0 ||
+		    generate(g, n->kid[1]) != 0) {
 			return (-1);
 		}
-		g->e->code[j].a = (uint32_t) g->e->ncode;
+		if (n->kid[1]->mask != EX_BOOL &&
+		    emit(g, NFA_OP_TOBOOL, 0, 0, 0, 0) < 0) {
+			return (-1);
+		}
+		g->e->code[j].a = (uint32_t) g->e->ncode; /* past the right */
 		return (0);
 	case EX_IN:
 		if (generate(g, n->kid[0]) != 0) {
 			return (-1);
 		}
 		j = (long) g->e->nconsts;
-		for (const nfa_ex_node *k = n->kid[1]; k != NULL; k = k->next) {
+		for (k = n->kid[1]; k != NULL; k = k->next) {
 			if (add_const(g, &k->u.lit) < 0) {
 				return (-1);
 			}
 		}
-		return (emit(g, n->op, 0, (uint32_t) j, n->nargs, 0) < 0 ? -1
-		                                                          : 0);
+		c = emit(g, op, 0, (uint32_t) j, n->nargs, 0);
+		return (c < 0 ? -1 : 0);
 	case EX_CALL:
-		if (n->op == NFA_OP_MATCH) {
-			return (generate(g, n->kid[0]) != 0 ||
-			            emit(g, NFA_OP_MATCH, 0, n->u.regex, 0, 0) < 0
-			        ? -1
-			        : 0);
-		}
-		for (const nfa_ex_node *k = n->kid[0]; k != NULL; k = k->next) {
+		for (k = n->kid[0]; k != NULL; k = k->next) {
 			if (generate(g, k) != 0) {
 				return (-1);
 			}
+			if (op == NFA_OP_MATCH) {
+				break; /* the regex is not on the stack */
+			}
 		}
-		return (emit(g, n->op, 0, 0, 0, 0) < 0 ? -1 : 0);
+		c = emit(g, op, 0, op == NFA_OP_MATCH ? n->u.regex : 0, 0, 0);
+		return (c < 0 ? -1 : 0);
 	case EX_AGG:
 		c = 0;
 		if (n->u.agg.syms != NULL &&
@@ -394,10 +410,8 @@ generate(gen *g, const nfa_ex_node *n)
 			return (-1);
 		}
 		g->e->uses_steps = 1;
-		return (emit(g, n->op, 0, n->u.agg.index, (uint32_t) c,
-		            n->u.agg.n) < 0
-		        ? -1
-		        : 0);
+		j = emit(g, op, 0, n->u.agg.index, (uint32_t) c, n->u.agg.n);
+		return (j < 0 ? -1 : 0);
 	}
 	return (-1);
 }
@@ -561,15 +575,14 @@ build(nfa_ex_ctx *cx, nfa_ex_node *root, nfa_expr *e)
 	if (rv != CEP_OK) {
 		return (rv);
 	}
-	e->regex     = cx->regex;
-	e->nregex    = cx->nregex;
-	e->regex_cap = cx->regex_cap;
-	cx->regex    = NULL;
-	cx->nregex   = 0;
+	e->regex      = cx->regex;
+	e->nregex     = cx->nregex;
+	e->regex_cap  = cx->regex_cap;
+	cx->regex     = NULL;
+	cx->nregex    = 0;
 	cx->regex_cap = 0;
-	e->nsteps    = cx->scope != NULL ? (uint32_t) cx->scope->nsteps : 0;
-	if (generate(&g, root) != 0 ||
-	    emit(&g, NFA_OP_HALT, 0, 0, 0, 0) < 0) {
+	e->nsteps     = cx->scope != NULL ? (uint32_t) cx->scope->nsteps : 0;
+	if (generate(&g, root) != 0 || emit(&g, NFA_OP_HALT, 0, 0, 0, 0) < 0) {
 		return (CEP_ENOMEM);
 	}
 	e->is_true = root->kind == EX_LIT && root->u.lit.type == CEP_T_BOOL &&

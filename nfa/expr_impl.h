@@ -60,52 +60,52 @@
  * case in expr_eval.c.  ANDJ and ORJ push their result only when they
  * jump; on the fall-through path the right operand supplies it.
  */
-#define NFA_EX_OPS(X)                                                        \
-	X(HALT, 1, 0)                                                        \
-	X(CONST, 0, 1)                                                       \
-	X(FIELD, 0, 1)                                                       \
-	X(PATH, 0, 1)                                                        \
-	X(FCMP, 0, 1)                                                        \
-	X(NEG, 1, 1)                                                         \
-	X(NOT, 1, 1)                                                         \
-	X(TOBOOL, 1, 1)                                                      \
-	X(ISNULL, 1, 1)                                                      \
-	X(NOTNULL, 1, 1)                                                     \
-	X(ADD, 2, 1)                                                         \
-	X(SUB, 2, 1)                                                         \
-	X(MUL, 2, 1)                                                         \
-	X(DIV, 2, 1)                                                         \
-	X(MOD, 2, 1)                                                         \
-	X(EQ, 2, 1)                                                          \
-	X(NE, 2, 1)                                                          \
-	X(LT, 2, 1)                                                          \
-	X(LE, 2, 1)                                                          \
-	X(GT, 2, 1)                                                          \
-	X(GE, 2, 1)                                                          \
-	X(IN, 1, 1)                                                          \
-	X(NOTIN, 1, 1)                                                       \
-	X(ANDJ, 1, 0)                                                        \
-	X(ORJ, 1, 0)                                                         \
-	X(ABS, 1, 1)                                                         \
-	X(LEN, 1, 1)                                                         \
-	X(LOWER, 1, 1)                                                       \
-	X(STARTS, 2, 1)                                                      \
-	X(ENDS, 2, 1)                                                        \
-	X(CONTAINS, 2, 1)                                                    \
-	X(MATCH, 1, 1)                                                       \
-	X(COUNT, 0, 1)                                                       \
-	X(SUM, 0, 1)                                                         \
-	X(AVG, 0, 1)                                                         \
-	X(MIN, 0, 1)                                                         \
-	X(MAX, 0, 1)                                                         \
-	X(FIRST, 0, 1)                                                       \
+#define NFA_EX_OPS(X)     \
+	X(HALT, 1, 0)     \
+	X(CONST, 0, 1)    \
+	X(FIELD, 0, 1)    \
+	X(PATH, 0, 1)     \
+	X(FCMP, 0, 1)     \
+	X(NEG, 1, 1)      \
+	X(NOT, 1, 1)      \
+	X(TOBOOL, 1, 1)   \
+	X(ISNULL, 1, 1)   \
+	X(NOTNULL, 1, 1)  \
+	X(ADD, 2, 1)      \
+	X(SUB, 2, 1)      \
+	X(MUL, 2, 1)      \
+	X(DIV, 2, 1)      \
+	X(MOD, 2, 1)      \
+	X(EQ, 2, 1)       \
+	X(NE, 2, 1)       \
+	X(LT, 2, 1)       \
+	X(LE, 2, 1)       \
+	X(GT, 2, 1)       \
+	X(GE, 2, 1)       \
+	X(IN, 1, 1)       \
+	X(NOTIN, 1, 1)    \
+	X(ANDJ, 1, 0)     \
+	X(ORJ, 1, 0)      \
+	X(ABS, 1, 1)      \
+	X(LEN, 1, 1)      \
+	X(LOWER, 1, 1)    \
+	X(STARTS, 2, 1)   \
+	X(ENDS, 2, 1)     \
+	X(CONTAINS, 2, 1) \
+	X(MATCH, 1, 1)    \
+	X(COUNT, 0, 1)    \
+	X(SUM, 0, 1)      \
+	X(AVG, 0, 1)      \
+	X(MIN, 0, 1)      \
+	X(MAX, 0, 1)      \
+	X(FIRST, 0, 1)    \
 	X(LAST, 0, 1)
 
 typedef enum nfa_ex_op {
 #define NFA__EX_OP_ENUM(name, pops, pushes) NFA_OP_##name,
 	NFA_EX_OPS(NFA__EX_OP_ENUM)
 #undef NFA__EX_OP_ENUM
-	NFA_OP__COUNT
+	    NFA_OP__COUNT
 } nfa_ex_op;
 
 /* Name and stack effect of each opcode (expr_compile.c). */
@@ -120,6 +120,7 @@ extern const nfa_ex_opinfo nfa__ex_ops[NFA_OP__COUNT];
  * One instruction: 16 bytes, operands are indexes.
  *	CONST a=constant   FIELD a=sym   PATH a=first path entry, c=length
  *	FCMP k=EQ..GE a=sym b=constant (field compared with a constant)
+ *	     c=1 when the constant is an int a double holds exactly
  *	IN, NOTIN a=first constant b=count   ANDJ, ORJ a=target
  *	MATCH a=regex      COUNT..LAST a=step b=first path entry c=length
  */
@@ -150,23 +151,23 @@ struct nfa_expr {
 };
 
 /* Functions on values: X(name, opcode, arity). */
-#define NFA_EX_FUNCS(X)                                                      \
-	X("abs", ABS, 1)                                                     \
-	X("len", LEN, 1)                                                     \
-	X("lower", LOWER, 1)                                                 \
-	X("starts_with", STARTS, 2)                                          \
-	X("ends_with", ENDS, 2)                                              \
-	X("contains", CONTAINS, 2)                                           \
+#define NFA_EX_FUNCS(X)             \
+	X("abs", ABS, 1)            \
+	X("len", LEN, 1)            \
+	X("lower", LOWER, 1)        \
+	X("starts_with", STARTS, 2) \
+	X("ends_with", ENDS, 2)     \
+	X("contains", CONTAINS, 2)  \
 	X("matches", MATCH, 2)
 
 /* Aggregates over a step's events: X(name, opcode). */
-#define NFA_EX_AGGS(X)                                                       \
-	X("count", COUNT)                                                    \
-	X("sum", SUM)                                                        \
-	X("avg", AVG)                                                        \
-	X("min", MIN)                                                        \
-	X("max", MAX)                                                        \
-	X("first", FIRST)                                                    \
+#define NFA_EX_AGGS(X)    \
+	X("count", COUNT) \
+	X("sum", SUM)     \
+	X("avg", AVG)     \
+	X("min", MIN)     \
+	X("max", MAX)     \
+	X("first", FIRST) \
 	X("last", LAST)
 
 /* AST node kinds. */
@@ -222,13 +223,13 @@ typedef struct nfa_ex_ctx {
 	const char      *text;
 	uint32_t         len;
 	const nfa_scope *scope;
-	cep_loc          loc;   /* scope->loc, or 1:1 when unknown */
+	cep_loc          loc; /* scope->loc, or 1:1 when unknown */
 	cep_diag        *diag;
-	cep_err          rv;    /* CEP_ENOMEM once memory ran out */
-	uint32_t         nerr;  /* errors reported */
+	cep_err          rv;   /* CEP_ENOMEM once memory ran out */
+	uint32_t         nerr; /* errors reported */
 	nfa_ex_chunk    *arena;
-	pcre2_code     **regex; /* compiled by the checker, moved to the expr */
-	size_t           nregex, regex_cap;
+	pcre2_code **regex; /* compiled by the checker, moved to the expr */
+	size_t       nregex, regex_cap;
 } nfa_ex_ctx;
 
 /* expr_parse.c */
@@ -241,25 +242,24 @@ void nfa__ex_error(nfa_ex_ctx *cx, uint32_t off, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 /* " at column N" or " at line L, column N" for offset `off`, as seen
  * from an error at offset `from` (into buf, returned). */
-const char *nfa__ex_where(const nfa_ex_ctx *cx, uint32_t off, uint32_t from,
-    char *buf, size_t cap);
+const char *nfa__ex_where(
+    const nfa_ex_ctx *cx, uint32_t off, uint32_t from, char *buf, size_t cap);
 cep_err nfa__ex_parse(nfa_ex_ctx *cx, nfa_ex_node **root);
 
 /* expr_check.c */
 cep_err nfa__ex_check(nfa_ex_ctx *cx, nfa_ex_node *root);
 /* Edit distance of two names, capped at cap + 1. */
-size_t nfa__ex_distance(const char *a, size_t na, const char *b, size_t nb,
-    size_t cap);
+size_t nfa__ex_distance(
+    const char *a, size_t na, const char *b, size_t nb, size_t cap);
 
 /* expr_compile.c */
 cep_err nfa__ex_verify(const nfa_expr *e);
 
 /* expr_eval.c: the operations, shared by the evaluator and the folder.
  * They return CEP_ETYPE on a type error and may allocate strings in s. */
-cep_err nfa__ex_unary(int op, const cep_val *a, cep_val *out,
-    nfa_scratch *s);
-cep_err nfa__ex_binary(int op, const cep_val *a, const cep_val *b,
-    cep_val *out, nfa_scratch *s);
+cep_err nfa__ex_unary(int op, const cep_val *a, cep_val *out, nfa_scratch *s);
+cep_err nfa__ex_binary(
+    int op, const cep_val *a, const cep_val *b, cep_val *out, nfa_scratch *s);
 /* A PCRE2 general context allocating through cep_alloc (NULL: no memory);
  * free it with pcre2_general_context_free. */
 pcre2_general_context *nfa__ex_pcre_context(void);

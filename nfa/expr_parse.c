@@ -16,10 +16,9 @@
  *	prod    := unary (('*' | '/' | '%') unary)*
  *	unary   := '-' unary | primary
  *	primary := INT | DEC | STRING | 'true' | 'false' | 'null'
- *	         | '(' expr ')' | name ('.' name)* | NAME '(' [expr (',' expr)*] ')'
- *	         | AGG '(' STEP ['.' name ('.' name)*] ')'
- *	list    := '[' expr (',' expr)* ']'
- *	name    := NAME | '`' any characters but '`' '`'
+ *	         | '(' expr ')' | name ('.' name)* | NAME '(' [expr (','
+ *expr)*] ')' | AGG '(' STEP ['.' name ('.' name)*] ')' list    := '[' expr
+ *(',' expr)* ']' name    := NAME | '`' any characters but '`' '`'
  *
  * NAME is [A-Za-z_][A-Za-z0-9_]* and not a keyword (and or not in true
  * false null); after a '.' keywords are names too (a.in).  AGG is one of
@@ -102,8 +101,8 @@ nfa__ex_arena_free(nfa_ex_ctx *cx)
 cep_loc
 nfa__ex_loc(const nfa_ex_ctx *cx, uint32_t off)
 {
-	cep_loc  l     = cx->loc;
-	uint32_t nl    = 0, cols = 0;
+	cep_loc  l  = cx->loc;
+	uint32_t nl = 0, cols = 0;
 	uint32_t begin = 0;
 
 	if (off > cx->len) {
@@ -139,8 +138,8 @@ nfa__ex_error(nfa_ex_ctx *cx, uint32_t off, const char *fmt, ...)
 }
 
 const char *
-nfa__ex_where(const nfa_ex_ctx *cx, uint32_t off, uint32_t from, char *buf,
-    size_t cap)
+nfa__ex_where(
+    const nfa_ex_ctx *cx, uint32_t off, uint32_t from, char *buf, size_t cap)
 {
 	cep_loc a = nfa__ex_loc(cx, off);
 	cep_loc b = nfa__ex_loc(cx, from);
@@ -208,10 +207,10 @@ typedef struct tok {
 	tok_kind kind;
 	uint32_t off;
 	uint32_t len;
-	int64_t  i;     /* T_INT value (when !big) */
-	double   d;     /* T_DEC value */
-	int      big;   /* T_INT: 1 = too big, 2 = exactly 2^63 */
-	int      esc;   /* T_STR: has escapes */
+	int64_t  i;   /* T_INT value (when !big) */
+	double   d;   /* T_DEC value */
+	int      big; /* T_INT: 1 = too big, 2 = exactly 2^63 */
+	int      esc; /* T_STR: has escapes */
 } tok;
 
 typedef struct parser {
@@ -278,10 +277,10 @@ hex4(const char *s, size_t avail)
 static int
 lex_string(parser *p, tok *t)
 {
-	nfa_ex_ctx *cx   = p->cx;
-	const char *s    = cx->text;
-	char        q    = s[t->off];
-	uint32_t    i    = t->off + 1;
+	nfa_ex_ctx *cx = p->cx;
+	const char *s  = cx->text;
+	char        q  = s[t->off];
+	uint32_t    i  = t->off + 1;
 
 	t->kind = T_STR;
 	while (i < cx->len && s[i] != q) {
@@ -304,8 +303,8 @@ lex_string(parser *p, tok *t)
 		case 'u': {
 			long u = hex4(s + i + 2, cx->len - i - 2);
 			if (u < 0) {
-				nfa__ex_error(cx, i,
-				    "\\u needs four hex digits");
+				nfa__ex_error(
+				    cx, i, "\\u needs four hex digits");
 				return (-1);
 			}
 			if (u >= 0xdc00 && u <= 0xdfff) {
@@ -387,19 +386,23 @@ lex_number(parser *p, tok *t)
 			e++;
 		}
 		if (e >= cx->len || !is_digit(s[e])) {
-			nfa__ex_error(cx, i, "expected digits after the "
-			                     "exponent 'e'");
+			nfa__ex_error(cx, i,
+			    "expected digits after the "
+			    "exponent 'e'");
 			return (-1);
 		}
 		dec = 1;
-		i = e;
+		i   = e;
 		while (i < cx->len && is_digit(s[i])) {
 			i++;
 		}
 	}
 	if (i < cx->len && (is_name_char(s[i]) || s[i] == '.')) {
+		while (i < cx->len && (is_name_char(s[i]) || s[i] == '.')) {
+			i++;
+		}
 		nfa__ex_error(cx, t->off, "malformed number '%.*s'",
-		    (int) (i + 1 - t->off), s + t->off);
+		    i - t->off > 40 ? 40 : (int) (i - t->off), s + t->off);
 		return (-1);
 	}
 	t->len = i - t->off;
@@ -439,7 +442,8 @@ lex(parser *p, uint32_t at, tok *t)
 	int         c;
 
 	while (at < cx->len &&
-	    (s[at] == ' ' || s[at] == '\t' || s[at] == '\n' || s[at] == '\r')) {
+	    (s[at] == ' ' || s[at] == '\t' || s[at] == '\n' ||
+	        s[at] == '\r')) {
 		at++;
 	}
 	memset(t, 0, sizeof(*t));
@@ -533,8 +537,9 @@ lex(parser *p, uint32_t at, tok *t)
 				t->len  = 2;
 				return (0);
 			}
-			nfa__ex_error(cx, at, "unexpected '='; use '==' to "
-			                      "compare");
+			nfa__ex_error(cx, at,
+			    "unexpected '='; use '==' to "
+			    "compare");
 			return (-1);
 		case '!':
 			if (d == '=') {
@@ -542,8 +547,9 @@ lex(parser *p, uint32_t at, tok *t)
 				t->len  = 2;
 				return (0);
 			}
-			nfa__ex_error(cx, at, "unexpected '!'; use 'not' or "
-			                      "'!='");
+			nfa__ex_error(cx, at,
+			    "unexpected '!'; use 'not' or "
+			    "'!='");
 			return (-1);
 		case '&':
 			nfa__ex_error(cx, at, "unexpected '&'; use 'and'");
@@ -557,6 +563,16 @@ lex(parser *p, uint32_t at, tok *t)
 	}
 	if (c >= 0x20 && c < 0x7f) {
 		nfa__ex_error(cx, at, "unexpected character '%c'", c);
+	} else if (c >= 0xc2 && c <= 0xf4) {
+		/* Show the whole UTF-8 sequence, and the way out. */
+		uint32_t n = c < 0xe0 ? 2 : c < 0xf0 ? 3 : 4;
+		if (n > cx->len - at) {
+			n = cx->len - at;
+		}
+		nfa__ex_error(cx, at,
+		    "unexpected character '%.*s' (write field names with "
+		    "other characters in backticks: `name`)",
+		    (int) n, s + at);
 	} else {
 		nfa__ex_error(cx, at, "unexpected byte 0x%02x", c);
 	}
@@ -591,8 +607,7 @@ advance(parser *p)
 	return (0);
 }
 
-static void
-syntax_error(parser *p, uint32_t off, const char *fmt, ...)
+static void syntax_error(parser *p, uint32_t off, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 static void
@@ -601,8 +616,8 @@ syntax_error(parser *p, uint32_t off, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	cep_diag_vadd(p->cx->diag, CEP_SEV_ERROR, nfa__ex_loc(p->cx, off), fmt,
-	    ap);
+	cep_diag_vadd(
+	    p->cx->diag, CEP_SEV_ERROR, nfa__ex_loc(p->cx, off), fmt, ap);
 	va_end(ap);
 	p->cx->nerr++;
 	if (p->cx->rv == CEP_OK) {
@@ -720,8 +735,8 @@ intern(parser *p, const tok *t, cep_sym *out)
 	return (0);
 }
 
-/* parse_path reads ('.' name)* after a first component already in
- * syms[0], then copies the path to the arena. */
+/* parse_path reads ('.' name)* after the *n components already in syms,
+ * then copies the path to the arena. */
 static int
 parse_path(parser *p, cep_sym *syms, uint32_t *n, const cep_sym **out)
 {
@@ -835,7 +850,8 @@ is_agg(const char *s, uint32_t n, int *op)
 	};
 
 	for (size_t i = 0; i < sizeof(aggs) / sizeof(aggs[0]); i++) {
-		if (strlen(aggs[i].name) == n && memcmp(aggs[i].name, s, n) == 0) {
+		if (strlen(aggs[i].name) == n &&
+		    memcmp(aggs[i].name, s, n) == 0) {
 			*op = aggs[i].op;
 			return (1);
 		}
@@ -854,8 +870,8 @@ expect_close(parser *p, tok_kind want, const char *what, uint32_t open,
 		return (advance(p));
 	}
 	syntax_error(p, p->t.off, "expected '%s' to close '%s' %s, got %s",
-	    what, opener, nfa__ex_where(p->cx, open, p->t.off, where,
-	                      sizeof(where)),
+	    what, opener,
+	    nfa__ex_where(p->cx, open, p->t.off, where, sizeof(where)),
 	    describe(p, &p->t, buf, sizeof(buf)));
 	return (-1);
 }
@@ -865,22 +881,21 @@ expect_close(parser *p, tok_kind want, const char *what, uint32_t open,
 static nfa_ex_node *
 parse_agg(parser *p, const tok *name, int op)
 {
-	nfa_ex_ctx  *cx   = p->cx;
-	const char  *s    = cx->text;
-	uint32_t     open = p->t.off;
-	uint32_t     i    = p->pos;
+	nfa_ex_ctx  *cx = p->cx;
+	const char  *s  = cx->text;
+	uint32_t     i  = p->pos;
 	cep_sym      syms[NFA_EX_MAX_PATH];
 	uint32_t     n = 0;
 	nfa_ex_node *node;
 	char         opener[32];
 
-	snprintf(opener, sizeof(opener), "%.*s(", (int) name->len,
-	    s + name->off);
+	snprintf(
+	    opener, sizeof(opener), "%.*s(", (int) name->len, s + name->off);
 	if ((node = mknode(p, EX_AGG, op, name)) == NULL) {
 		return (NULL);
 	}
-	while (i < cx->len && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' ||
-	                          s[i] == '\r')) {
+	while (i < cx->len &&
+	    (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r')) {
 		i++;
 	}
 	node->u.agg.step_off = i;
@@ -909,8 +924,9 @@ parse_agg(parser *p, const tok *name, int op)
 			return (NULL);
 		}
 		t = p->t;
-		syntax_error(p, t.off, "expected a step name after '%s', got %s",
-		    opener, describe(p, &t, buf, sizeof(buf)));
+		syntax_error(p, t.off,
+		    "expected a step name after '%s', got %s", opener,
+		    describe(p, &t, buf, sizeof(buf)));
 		return (NULL);
 	}
 	p->pos = i;
@@ -918,26 +934,12 @@ parse_agg(parser *p, const tok *name, int op)
 		return (NULL);
 	}
 	if (p->t.kind == T_DOT) {
-		if (advance(p) != 0) {
-			return (NULL);
-		}
-		if (!is_wordlike(p->t.kind)) {
-			char buf[48];
-			syntax_error(p, p->t.off,
-			    "expected a field name after '.', got %s",
-			    describe(p, &p->t, buf, sizeof(buf)));
-			return (NULL);
-		}
-		if (intern(p, &p->t, &syms[0]) != 0 || advance(p) != 0) {
-			return (NULL);
-		}
-		n = 1;
 		if (parse_path(p, syms, &n, &node->u.agg.syms) != 0) {
 			return (NULL);
 		}
 		node->u.agg.n = n;
 	}
-	if (expect_close(p, T_RPAREN, ")", open, opener) != 0) {
+	if (expect_close(p, T_RPAREN, ")", name->off, opener) != 0) {
 		return (NULL);
 	}
 	return (node);
@@ -948,7 +950,7 @@ static nfa_ex_node *
 parse_call(parser *p, const tok *name)
 {
 	nfa_ex_node *node, *first = NULL, **tail = &first;
-	uint32_t     open = p->t.off, nargs = 0;
+	uint32_t     nargs = 0;
 	char         opener[32];
 	int          op;
 
@@ -979,7 +981,7 @@ parse_call(parser *p, const tok *name)
 			}
 		}
 	}
-	if (expect_close(p, T_RPAREN, ")", open, opener) != 0) {
+	if (expect_close(p, T_RPAREN, ")", name->off, opener) != 0) {
 		return (NULL);
 	}
 	node->nargs = nargs;
@@ -999,7 +1001,8 @@ parse_primary(parser *p)
 			syntax_error(p, t.off,
 			    "integer literal %.*s is too big (the largest is "
 			    "9223372036854775807)",
-			    t.len > 40 ? 40 : (int) t.len, p->cx->text + t.off);
+			    t.len > 40 ? 40 : (int) t.len,
+			    p->cx->text + t.off);
 			return (NULL);
 		}
 		if ((n = mknode(p, EX_LIT, 0, &t)) == NULL) {
@@ -1173,7 +1176,7 @@ static nfa_ex_node *
 parse_list(parser *p, uint32_t *count)
 {
 	nfa_ex_node *first = NULL, **tail = &first;
-	uint32_t     open  = p->t.off;
+	uint32_t     open = p->t.off;
 	char         buf[48];
 
 	if (p->t.kind != T_LBRACK) {
@@ -1282,8 +1285,9 @@ parse_cmp(parser *p)
 		syntax_error(p, p->t.off,
 		    "comparisons do not chain: %s after '%.*s'; combine "
 		    "them with 'and' or use parentheses",
-		    describe(p, &p->t, buf, sizeof(buf)), (int) t.len,
-		    p->cx->text + t.off);
+		    op == NFA_OP_NOTIN ? "'not in'"
+		                       : describe(p, &p->t, buf, sizeof(buf)),
+		    (int) t.len, p->cx->text + t.off);
 		return (NULL);
 	}
 	return (n);

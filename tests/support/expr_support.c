@@ -5,8 +5,8 @@
 
 #include "tests/support/expr_support.h"
 
-const char *const tx_step_names[TX_NSTEPS] = { "small", "big",
-	"middle-first", "loop", "later" };
+const char *const tx_step_names[TX_NSTEPS] = { "small", "big", "middle-first",
+	"loop", "later" };
 static const uint8_t tx_visible[TX_NSTEPS] = { 1, 1, 1, 1, 0 };
 
 nfa_scope
@@ -48,8 +48,8 @@ tx_steps_clear(tx_steps *st)
 }
 
 cep_err
-tx_step_events(void *arg, uint32_t step, const cep_event *const **events,
-    size_t *n)
+tx_step_events(
+    void *arg, uint32_t step, const cep_event *const **events, size_t *n)
 {
 	const tx_steps *st = arg;
 
@@ -72,7 +72,7 @@ tx_compile(const char *text)
 
 	ck_assert_ptr_nonnull(d);
 	sc.current = NULL; /* values of any type, not only conditions */
-	rv = nfa_expr_compile(text, strlen(text), &sc, &e, d);
+	rv         = nfa_expr_compile(text, strlen(text), &sc, &e, d);
 	ck_assert_msg(rv == CEP_OK, "%s: %s\n%s", text, cep_errname(rv),
 	    cep_test_diag_text(d));
 	ck_assert_uint_eq(cep_diag_count(d, -1), 0);
@@ -89,8 +89,8 @@ tx_errors(const char *text, const nfa_scope *sc, const char **diag)
 	cep_err   rv;
 
 	ck_assert_ptr_nonnull(d);
-	rv = nfa_expr_compile(text, strlen(text), sc != NULL ? sc : &def, &e,
-	    d);
+	rv = nfa_expr_compile(
+	    text, strlen(text), sc != NULL ? sc : &def, &e, d);
 	if (rv == CEP_OK) {
 		ck_assert_ptr_nonnull(e);
 		nfa_expr_destroy(e);
@@ -139,8 +139,7 @@ prepare(const char *text, const char *event, const tx_steps *st)
 }
 
 cep_err
-tx_eval(const char *text, const char *event, const tx_steps *st,
-    cep_val *out)
+tx_eval(const char *text, const char *event, const tx_steps *st, cep_val *out)
 {
 	nfa_eval_ctx ctx = prepare(text, event, st);
 

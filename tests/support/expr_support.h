@@ -35,8 +35,8 @@ typedef struct tx_steps {
 void tx_steps_add(tx_steps *st, int step, const char *event);
 void tx_steps_clear(tx_steps *st);
 /* The nfa_step_events_fn over a tx_steps. */
-cep_err tx_step_events(void *arg, uint32_t step,
-    const cep_event *const **events, size_t *n);
+cep_err tx_step_events(
+    void *arg, uint32_t step, const cep_event *const **events, size_t *n);
 
 /* Compile with tx_scope() but no current step (so the value may be of
  * any type, as for emit); fails the test (printing the diagnostics)
@@ -49,38 +49,38 @@ cep_err tx_errors(const char *text, const nfa_scope *sc, const char **diag);
 
 /* Compile text, evaluate it on event (notation, NULL: no event) with the
  * step events of st (NULL: no callback). */
-cep_err tx_eval(const char *text, const char *event, const tx_steps *st,
-    cep_val *out);
+cep_err tx_eval(
+    const char *text, const char *event, const tx_steps *st, cep_val *out);
 /* Same, as a condition. */
 int tx_test(const char *text, const char *event, const tx_steps *st);
 /* A value as text, for messages (static buffer). */
 const char *tx_fmt(const cep_val *v);
 
-#define TX_EVAL(text, ev, st, v)                                             \
-	do {                                                                 \
-		cep_err rv_ = tx_eval((text), (ev), (st), (v));              \
-		ck_assert_msg(rv_ == CEP_OK, "%s: %s", (text),               \
-		    cep_errname(rv_));                                       \
+#define TX_EVAL(text, ev, st, v)                                        \
+	do {                                                            \
+		cep_err rv_ = tx_eval((text), (ev), (st), (v));         \
+		ck_assert_msg(                                          \
+		    rv_ == CEP_OK, "%s: %s", (text), cep_errname(rv_)); \
 	} while (0)
 
 #define TX_INT(text, ev, st, want)                                           \
 	do {                                                                 \
 		cep_val v_;                                                  \
 		TX_EVAL(text, ev, st, &v_);                                  \
-		ck_assert_msg(v_.type == CEP_T_INT &&                        \
-		        v_.u.i == (int64_t) (want),                          \
-		    "%s: want int %lld, got %s", (text),                     \
-		    (long long) (want), tx_fmt(&v_));                        \
+		ck_assert_msg(                                               \
+		    v_.type == CEP_T_INT && v_.u.i == (int64_t) (want),      \
+		    "%s: want int %lld, got %s", (text), (long long) (want), \
+		    tx_fmt(&v_));                                            \
 	} while (0)
 
-#define TX_DOUBLE(text, ev, st, want)                                        \
-	do {                                                                 \
-		cep_val v_;                                                  \
-		TX_EVAL(text, ev, st, &v_);                                  \
-		ck_assert_msg(v_.type == CEP_T_DOUBLE &&                     \
-		        v_.u.d == (double) (want),                           \
-		    "%s: want double %.17g, got %s", (text),                 \
-		    (double) (want), tx_fmt(&v_));                           \
+#define TX_DOUBLE(text, ev, st, want)                                         \
+	do {                                                                  \
+		cep_val v_;                                                   \
+		TX_EVAL(text, ev, st, &v_);                                   \
+		ck_assert_msg(                                                \
+		    v_.type == CEP_T_DOUBLE && v_.u.d == (double) (want),     \
+		    "%s: want double %.17g, got %s", (text), (double) (want), \
+		    tx_fmt(&v_));                                             \
 	} while (0)
 
 #define TX_STR(text, ev, st, want)                                           \
@@ -90,8 +90,7 @@ const char *tx_fmt(const cep_val *v);
 		ck_assert_msg(v_.type == CEP_T_STR &&                        \
 		        v_.len == strlen(want) &&                            \
 		        memcmp(v_.u.s, (want), v_.len) == 0,                 \
-		    "%s: want \"%s\", got %s", (text), (want),               \
-		    tx_fmt(&v_));                                            \
+		    "%s: want \"%s\", got %s", (text), (want), tx_fmt(&v_)); \
 	} while (0)
 
 #define TX_TYPE(text, ev, st, want_type)                                     \
@@ -104,40 +103,40 @@ const char *tx_fmt(const cep_val *v);
 
 #define TX_NULL(text, ev, st) TX_TYPE(text, ev, st, CEP_T_NULL)
 
-#define TX_BOOL(text, ev, st, want)                                          \
-	do {                                                                 \
-		cep_val v_;                                                  \
-		TX_EVAL(text, ev, st, &v_);                                  \
-		ck_assert_msg(v_.type == CEP_T_BOOL && v_.u.b == !!(want),   \
-		    "%s: want %s, got %s", (text),                           \
-		    (want) ? "true" : "false", tx_fmt(&v_));                 \
+#define TX_BOOL(text, ev, st, want)                                           \
+	do {                                                                  \
+		cep_val v_;                                                   \
+		TX_EVAL(text, ev, st, &v_);                                   \
+		ck_assert_msg(v_.type == CEP_T_BOOL && v_.u.b == !!(want),    \
+		    "%s: want %s, got %s", (text), (want) ? "true" : "false", \
+		    tx_fmt(&v_));                                             \
 	} while (0)
 
 #define TX_TRUE(text, ev, st) TX_BOOL(text, ev, st, 1)
 #define TX_FALSE(text, ev, st) TX_BOOL(text, ev, st, 0)
 
 /* A run-time type error: the condition is false, the value fails. */
-#define TX_ETYPE(text, ev, st)                                               \
-	do {                                                                 \
-		cep_val v_ = cep_val_int(42);                                \
-		cep_err rv_;                                                 \
-		ck_assert_msg(tx_test((text), (ev), (st)) == 0,              \
-		    "%s: the test should fail", (text));                     \
-		rv_ = tx_eval((text), (ev), (st), &v_);                      \
-		ck_assert_msg(rv_ == CEP_ETYPE && v_.type == CEP_T_NULL,     \
-		    "%s: want ETYPE and null, got %s and %s", (text),        \
-		    cep_errname(rv_), tx_fmt(&v_));                          \
+#define TX_ETYPE(text, ev, st)                                           \
+	do {                                                             \
+		cep_val v_ = cep_val_int(42);                            \
+		cep_err rv_;                                             \
+		ck_assert_msg(tx_test((text), (ev), (st)) == 0,          \
+		    "%s: the test should fail", (text));                 \
+		rv_ = tx_eval((text), (ev), (st), &v_);                  \
+		ck_assert_msg(rv_ == CEP_ETYPE && v_.type == CEP_T_NULL, \
+		    "%s: want ETYPE and null, got %s and %s", (text),    \
+		    cep_errname(rv_), tx_fmt(&v_));                      \
 	} while (0)
 
 /* The diagnostics of a failed compile are exactly `want` (lines). */
-#define TX_ERRORS(text, sc, code, want)                                      \
-	do {                                                                 \
-		const char *d_;                                              \
-		cep_err     rv_ = tx_errors((text), (sc), &d_);              \
-		ck_assert_msg(rv_ == (code), "%s: want %s, got %s", (text),  \
-		    cep_errname(code), cep_errname(rv_));                    \
-		ck_assert_msg(strcmp(d_, (want)) == 0,                       \
-		    "%s:\nwant: %sgot:  %s", (text), (want), d_);            \
+#define TX_ERRORS(text, sc, code, want)                                     \
+	do {                                                                \
+		const char *d_;                                             \
+		cep_err     rv_ = tx_errors((text), (sc), &d_);             \
+		ck_assert_msg(rv_ == (code), "%s: want %s, got %s", (text), \
+		    cep_errname(code), cep_errname(rv_));                   \
+		ck_assert_msg(strcmp(d_, (want)) == 0,                      \
+		    "%s:\nwant: %sgot:  %s", (text), (want), d_);           \
 	} while (0)
 
 #endif
