@@ -16,9 +16,12 @@
 #include "cep/duration.h"
 #include "cep/errors.h"
 #include "cep/event.h"
+#include "cep/flow.h"
 #include "cep/hash.h"
 #include "cep/heap.h"
+#include "cep/keytab.h"
 #include "cep/reader.h"
+#include "cep/state.h"
 #include "cep/sym.h"
 #include "cep/value.h"
 

@@ -90,9 +90,10 @@ typedef struct cep_op_class {
 	 * with cep_op_emit. */
 	cep_err (*push)(void *inst, unsigned port, const cep_record *recs,
 	    size_t n, cep_op_ctx *ctx);
-	/* Save / load the instance's keyed state; NULL when stateless. */
-	cep_err (*save)(void *inst, cep_state_out *out);
-	cep_err (*load)(void *inst, cep_state_in *in);
+	/* Save / load the instance's keyed state under namespace ns; NULL
+	 * when stateless. */
+	cep_err (*save)(void *inst, const char *ns, cep_state_out *out);
+	cep_err (*load)(void *inst, const char *ns, cep_state_in *in);
 	void (*destroy)(void *inst);
 	/* Release the configuration passed at graph building. */
 	void (*conf_free)(void *conf);
@@ -121,6 +122,10 @@ cep_err cep_flow_create(cep_flow **out);
 void    cep_flow_destroy(cep_flow *f);
 /* The first error met while building, or CEP_OK. */
 cep_err cep_flow_error(const cep_flow *f);
+/* Record an error met by code that builds on the flow (the first sticks). */
+void cep_flow_set_error(cep_flow *f, cep_err err);
+/* The flow a stream belongs to. */
+cep_flow *cep_stream_flow(const cep_stream *s);
 /* Give the next operator added a stable identity (for reload and saved
  * state); default: its position in the graph. */
 void cep_flow_name_next(cep_flow *f, const char *uid);
@@ -248,9 +253,11 @@ void cep_flow_stop(cep_flow *f);
  * consumed (destroyed by the running flow) on success. */
 cep_err cep_flow_reload(cep_flow *running, cep_flow *next);
 
-/* Save every operator's state / load it into a flow not yet run (same
- * graph).  Instances are saved per worker; load needs the same number. */
+/* Save every operator's state after a run ended (or was stopped: at a
+ * consistent point), each instance under "UID/INDEX"; load it into a flow
+ * of the same graph not yet run, with the same number of workers. */
 cep_err cep_flow_save(cep_flow *f, cep_state_out *out);
-cep_err cep_flow_load(cep_flow *f, cep_state_in *in);
+cep_err cep_flow_load(cep_flow *f, const cep_flow_opts *opts,
+    cep_state_in *in);
 
 #endif

@@ -167,3 +167,65 @@ cep_sym_count(void)
 {
 	return (atomic_load_explicit(&table.count, memory_order_acquire));
 }
+
+/* ---- paths ------------------------------------------------------------ */
+
+cep_err
+cep_path_parse(cep_path *p, const char *text, size_t len)
+{
+	cep_path path = { 0 };
+	size_t   start, i, k;
+
+	if (len == 0 || memchr(text, '\0', len) != NULL) {
+		return (CEP_EINVAL);
+	}
+	path.n = 1;
+	for (i = 0; i < len; i++) {
+		path.n += text[i] == '.';
+	}
+	/* Check every segment before allocating anything. */
+	for (start = 0, i = 0; i <= len; i++) {
+		if (i == len || text[i] == '.') {
+			if (i == start) {
+				return (CEP_EINVAL);
+			}
+			if (i - start > CEP_SYM_MAX_LEN) {
+				return (CEP_ELIMIT);
+			}
+			start = i + 1;
+		}
+	}
+	if ((path.syms = cep_calloc(path.n, sizeof(cep_sym))) == NULL) {
+		return (CEP_ENOMEM);
+	}
+	if ((path.text = cep_strndup(text, len)) == NULL) {
+		cep_path_fini(&path);
+		return (CEP_ENOMEM);
+	}
+	for (start = 0, k = 0, i = 0; i <= len; i++) {
+		if (i == len || text[i] == '.') {
+			path.syms[k] = cep_sym_intern(text + start, i - start);
+			if (path.syms[k] == CEP_SYM_NONE) {
+				cep_path_fini(&path);
+				return (CEP_ELIMIT);
+			}
+			k++;
+			start = i + 1;
+		}
+	}
+	*p = path;
+	return (CEP_OK);
+}
+
+void
+cep_path_fini(cep_path *p)
+{
+	if (p == NULL) {
+		return;
+	}
+	cep_free(p->syms, p->n * sizeof(cep_sym));
+	cep_strfree(p->text);
+	p->syms = NULL;
+	p->n    = 0;
+	p->text = NULL;
+}

@@ -19,6 +19,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "cep/errors.h"
+
 typedef uint32_t cep_sym;
 
 #define CEP_SYM_NONE ((cep_sym) 0)
@@ -38,5 +40,18 @@ cep_sym cep_sym_lookup(const char *s, size_t n);
 const char *cep_sym_name(cep_sym sym, size_t *len);
 /* Number of symbols interned so far. */
 size_t cep_sym_count(void);
+
+/* A field reference such as `card_id` or `src.ip`: interned names. */
+typedef struct cep_path {
+	cep_sym *syms;
+	size_t   n;    /* 0: no field */
+	char    *text; /* as written, for messages and output */
+} cep_path;
+
+/* Parse "a.b.c" into a path of interned names (CEP_EINVAL when empty or a
+ * segment is empty; CEP_ELIMIT when a name cannot be interned). */
+cep_err cep_path_parse(cep_path *p, const char *text, size_t len);
+/* Free a path's storage (a zeroed path is fine). */
+void cep_path_fini(cep_path *p);
 
 #endif

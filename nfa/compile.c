@@ -938,6 +938,20 @@ fingerprint(nfa_prog *p)
 	cep_buf_init(&b);
 	cep_buf_puts(&b, p->pattern->name);
 	cep_buf_put_i64(&b, p->within);
+	/* The options that change what a run emits or keeps. */
+	cep_buf_printf(&b, "|key=%s|", p->pattern->key.text != NULL
+	                                   ? p->pattern->key.text
+	                                   : "");
+	cep_buf_put_u8(&b, (uint8_t) p->pattern->timeouts);
+	cep_buf_put_u8(&b, (uint8_t) p->pattern->skip);
+	cep_buf_put_u16(&b, p->skip_step);
+	cep_buf_put_u64(&b, p->pattern->max_partial_matches);
+	cep_buf_put_u8(&b, (uint8_t) p->pattern->overflow);
+	cep_buf_put_i64(&b, p->pattern->key_ttl);
+	for (size_t i = 0; i < p->pattern->nemit; i++) {
+		cep_buf_printf(&b, "%s=%s;", p->pattern->emit[i].name,
+		    nfa_expr_text(p->pattern->emit[i].expr));
+	}
 	for (uint32_t i = 0; i < p->nstates; i++) {
 		cep_buf_put_u8(&b, p->states[i].type);
 		cep_buf_put_u16(&b, p->states[i].step);

@@ -78,7 +78,7 @@ by_step_fini(const nfa_match *m, struct by_step *bs)
 	cep_free(bs->count, (nleaves + 1) * sizeof(size_t));
 }
 
-void
+uint64_t
 nfa_match_id(const nfa_match *m, char out[33])
 {
 	static const char hex[] = "0123456789abcdef";
@@ -107,6 +107,7 @@ nfa_match_id(const nfa_match *m, char out[33])
 		out[2 * i + 1] = hex[bytes[i] & 15];
 	}
 	out[32] = '\0';
+	return (hi);
 }
 
 static cep_err
@@ -179,8 +180,7 @@ put_emit(cep_builder *b, const nfa_match *m, nfa_scratch *scratch)
 }
 
 cep_err
-nfa_match_build(const nfa_match *m, cep_builder *b, nfa_scratch *scratch,
-    cep_slab *slab, cep_event **out)
+nfa_match_record(const nfa_match *m, cep_builder *b, nfa_scratch *scratch)
 {
 	const nfa_pattern *p = m->prog->pattern;
 	char               id[33];
@@ -222,7 +222,15 @@ nfa_match_build(const nfa_match *m, cep_builder *b, nfa_scratch *scratch,
 #undef PUT
 	if (rv != CEP_OK) {
 		cep_builder_reset(b);
-		return (rv);
 	}
-	return (cep_builder_finish(b, slab, out));
+	return (rv);
+}
+
+cep_err
+nfa_match_build(const nfa_match *m, cep_builder *b, nfa_scratch *scratch,
+    cep_slab *slab, cep_event **out)
+{
+	cep_err rv = nfa_match_record(m, b, scratch);
+
+	return (rv != CEP_OK ? rv : cep_builder_finish(b, slab, out));
 }

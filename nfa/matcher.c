@@ -73,7 +73,7 @@ key_eq(const void *ctx, uint32_t k)
 static int
 extract_key(const nfa_matcher *m, const cep_event *ev, cep_val *out)
 {
-	const nfa_path *key = &m->pat->key;
+	const cep_path *key = &m->pat->key;
 
 	if (key->n == 0) {
 		*out = cep_val_null();

@@ -114,6 +114,10 @@ cep_err nfa_matcher_save(const nfa_matcher *m, cep_buf *out);
  * fingerprint (the matcher is then left empty). */
 cep_err nfa_matcher_restore(nfa_matcher *m, const void *data, size_t len);
 
+/* Build the output record of a match into b (reset first; finished, see
+ * cep_builder_peek), as below. */
+cep_err nfa_match_record(const nfa_match *m, cep_builder *b,
+    nfa_scratch *scratch);
 /* Build the output record of a match (see PATTERNS.md, "Matches"):
  * {"pattern", "key", "start", "end", ["timeout": true,] "match": {step:
  * [events]}, ["emit": {...},] "id"}.  emit expressions are evaluated with
@@ -123,7 +127,8 @@ cep_err nfa_match_build(const nfa_match *m, cep_builder *b,
     nfa_scratch *scratch, cep_slab *slab, cep_event **out);
 /* The match's id: 32 hex digits (plus NUL) from a 128-bit hash of the
  * pattern name, the timeout flag and the events' sequence numbers; equal
- * after a restart or a replay of the same input. */
-void nfa_match_id(const nfa_match *m, char out[33]);
+ * after a restart or a replay of the same input.  Its first 64 bits are
+ * returned as a number. */
+uint64_t nfa_match_id(const nfa_match *m, char out[33]);
 
 #endif

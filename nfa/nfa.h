@@ -13,5 +13,6 @@
 #include "nfa/pattern.h"
 #include "nfa/prog.h"
 #include "nfa/matcher.h"
+#include "nfa/operator.h"
 
 #endif

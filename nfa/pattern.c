@@ -11,65 +11,6 @@
 
 #include "nfa/pattern.h"
 
-void
-nfa_path_fini(nfa_path *p)
-{
-	if (p == NULL) {
-		return;
-	}
-	cep_free(p->syms, p->n * sizeof(cep_sym));
-	cep_strfree(p->text);
-	p->syms = NULL;
-	p->n    = 0;
-	p->text = NULL;
-}
-
-cep_err
-nfa_path_parse(nfa_path *p, const char *text, size_t len)
-{
-	nfa_path path = { 0 };
-	size_t   start, i, k;
-
-	if (len == 0 || memchr(text, '\0', len) != NULL) {
-		return (CEP_EINVAL);
-	}
-	path.n = 1;
-	for (i = 0; i < len; i++) {
-		path.n += text[i] == '.';
-	}
-	// Check every segment before allocating anything.
-	for (start = 0, i = 0; i <= len; i++) {
-		if (i == len || text[i] == '.') {
-			if (i == start) {
-				return (CEP_EINVAL);
-			}
-			if (i - start > CEP_SYM_MAX_LEN) {
-				return (CEP_ELIMIT);
-			}
-			start = i + 1;
-		}
-	}
-	if ((path.syms = cep_calloc(path.n, sizeof(cep_sym))) == NULL) {
-		return (CEP_ENOMEM);
-	}
-	if ((path.text = cep_strndup(text, len)) == NULL) {
-		nfa_path_fini(&path);
-		return (CEP_ENOMEM);
-	}
-	for (start = 0, k = 0, i = 0; i <= len; i++) {
-		if (i == len || text[i] == '.') {
-			path.syms[k] = cep_sym_intern(text + start, i - start);
-			if (path.syms[k] == CEP_SYM_NONE) {
-				nfa_path_fini(&path);
-				return (CEP_ELIMIT);
-			}
-			k++;
-			start = i + 1;
-		}
-	}
-	*p = path;
-	return (CEP_OK);
-}
 
 void
 nfa_step_fini(nfa_step *s)
@@ -100,7 +41,7 @@ nfa_pattern_create(void)
 	p->skip                = NFA_SKIP_NO_SKIP;
 	p->overflow            = NFA_OVERFLOW_DROP_OLDEST;
 	p->max_partial_matches = NFA_DEFAULT_MAX_PARTIAL_MATCHES;
-	if (nfa_path_parse(&p->time, "ts", 2) != CEP_OK ||
+	if (cep_path_parse(&p->time, "ts", 2) != CEP_OK ||
 	    (p->from = cep_strdup("events")) == NULL) {
 		nfa_pattern_destroy(p);
 		return (NULL);
@@ -116,8 +57,8 @@ nfa_pattern_destroy(nfa_pattern *p)
 	}
 	cep_strfree(p->name);
 	cep_strfree(p->description);
-	nfa_path_fini(&p->key);
-	nfa_path_fini(&p->time);
+	cep_path_fini(&p->key);
+	cep_path_fini(&p->time);
 	cep_strfree(p->from);
 	cep_strfree(p->skip_step);
 	if (p->steps != NULL) {

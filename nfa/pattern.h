@@ -56,13 +56,6 @@ typedef enum nfa_overflow {
 	NFA_OVERFLOW_REJECT_START,
 } nfa_overflow;
 
-/* A field reference such as `card_id` or `src.ip`: interned names. */
-typedef struct nfa_path {
-	cep_sym *syms;
-	size_t   n;    /* 0: no field */
-	char    *text; /* as written, for messages and output */
-} nfa_path;
-
 /* Where each key of a step was written; zero when absent. */
 typedef struct nfa_step_locs {
 	cep_loc step; /* the step's kind key (begin:, next:, ...) */
@@ -126,8 +119,8 @@ typedef struct nfa_pattern_locs {
 typedef struct nfa_pattern {
 	char    *name;
 	char    *description; /* NULL when absent */
-	nfa_path key;         /* n == 0: one global partition */
-	nfa_path time;        /* default "ts" */
+	cep_path key;         /* n == 0: one global partition */
+	cep_path time;        /* default "ts" */
 	int64_t  max_delay;   /* milliseconds */
 	bool     max_delay_set;
 	char    *from;   /* input stream, default "events" */
@@ -158,10 +151,6 @@ nfa_pattern *nfa_pattern_create(void);
 void         nfa_pattern_destroy(nfa_pattern *p);
 /* Free what a step owns (not the step itself); for builders of steps. */
 void nfa_step_fini(nfa_step *s);
-/* Parse "a.b.c" into a path of interned names (CEP_EINVAL when empty or a
- * segment is empty; CEP_ELIMIT when a name cannot be interned). */
-cep_err nfa_path_parse(nfa_path *p, const char *text, size_t len);
-void    nfa_path_fini(nfa_path *p);
 
 /* Check every FlinkCEP rule on a filled pattern; each violation goes to
  * diag at the offending key.  CEP_OK, or CEP_EINVAL when anything is

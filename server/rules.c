@@ -833,16 +833,16 @@ big:
 
 /* want_path: a field path such as card_id or src.ip. */
 static int
-want_path(yfile *yf, const ynode *v, const char *key, nfa_path *out)
+want_path(yfile *yf, const ynode *v, const char *key, cep_path *out)
 {
-	nfa_path p;
+	cep_path p;
 	cep_err  rv;
 
 	if (want_str(yf, v, key, "a field path such as card_id or src.ip") !=
 	    0) {
 		return (-1);
 	}
-	if ((rv = nfa_path_parse(&p, v->s, v->len)) == CEP_ENOMEM) {
+	if ((rv = cep_path_parse(&p, v->s, v->len)) == CEP_ENOMEM) {
 		oom(yf->l);
 		return (-1);
 	}
@@ -859,7 +859,7 @@ want_path(yfile *yf, const ynode *v, const char *key, nfa_path *out)
 		    key);
 		return (-1);
 	}
-	nfa_path_fini(out);
+	cep_path_fini(out);
 	*out = p;
 	return (0);
 }
@@ -1110,7 +1110,7 @@ load_defaults(yfile *yf, const ynode *v)
 {
 	defaults *d = &yf->defs;
 	ynode    *keys[NELEM(default_keys)], *vals[NELEM(default_keys)];
-	nfa_path  probe = { 0 };
+	cep_path  probe = { 0 };
 
 	if (v->type == Y_ALIAS) {
 		return;
@@ -1128,12 +1128,12 @@ load_defaults(yfile *yf, const ynode *v)
 		d->key     = vals[0];
 		d->key_loc = keys[0]->loc;
 	}
-	nfa_path_fini(&probe);
+	cep_path_fini(&probe);
 	if (vals[1] != NULL && want_path(yf, vals[1], "time", &probe) == 0) {
 		d->time     = vals[1];
 		d->time_loc = keys[1]->loc;
 	}
-	nfa_path_fini(&probe);
+	cep_path_fini(&probe);
 	if (vals[2] != NULL) {
 		d->within_loc = keys[2]->loc;
 		d->within_set = true;

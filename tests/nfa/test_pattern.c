@@ -79,7 +79,7 @@ START_TEST(create_fills_the_defaults)
 	nfa_pattern_destroy(p);
 	nfa_pattern_destroy(NULL);
 	nfa_step_fini(NULL);
-	nfa_path_fini(NULL);
+	cep_path_fini(NULL);
 }
 END_TEST
 
@@ -101,38 +101,38 @@ END_TEST
 
 START_TEST(path_parse_splits_and_interns)
 {
-	nfa_path p = { 0 };
+	cep_path p = { 0 };
 
-	CEP_ASSERT_OK(nfa_path_parse(&p, "src.geo.cc", 10));
+	CEP_ASSERT_OK(cep_path_parse(&p, "src.geo.cc", 10));
 	ck_assert_uint_eq(p.n, 3);
 	ck_assert_str_eq(p.text, "src.geo.cc");
 	ck_assert_uint_eq(p.syms[0], cep_sym_intern_str("src"));
 	ck_assert_uint_eq(p.syms[1], cep_sym_intern_str("geo"));
 	ck_assert_uint_eq(p.syms[2], cep_sym_intern_str("cc"));
-	nfa_path_fini(&p);
+	cep_path_fini(&p);
 	ck_assert_uint_eq(p.n, 0);
 	// Only the first len bytes count.
-	CEP_ASSERT_OK(nfa_path_parse(&p, "ab.cd", 2));
+	CEP_ASSERT_OK(cep_path_parse(&p, "ab.cd", 2));
 	ck_assert_str_eq(p.text, "ab");
 	ck_assert_uint_eq(p.n, 1);
-	nfa_path_fini(&p);
+	cep_path_fini(&p);
 }
 END_TEST
 
 START_TEST(path_parse_rejects_empty_segments)
 {
-	nfa_path    p     = { 0 };
+	cep_path    p     = { 0 };
 	const char *bad[] = { "", ".", "a.", ".a", "a..b" };
 	char        big[300];
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		CEP_ASSERT_ERR(
-		    nfa_path_parse(&p, bad[i], strlen(bad[i])), CEP_EINVAL);
+		    cep_path_parse(&p, bad[i], strlen(bad[i])), CEP_EINVAL);
 		ck_assert_ptr_null(p.text); // untouched on error
 	}
-	CEP_ASSERT_ERR(nfa_path_parse(&p, "a\0b", 3), CEP_EINVAL);
+	CEP_ASSERT_ERR(cep_path_parse(&p, "a\0b", 3), CEP_EINVAL);
 	memset(big, 'x', sizeof(big));
-	CEP_ASSERT_ERR(nfa_path_parse(&p, big, sizeof(big)), CEP_ELIMIT);
+	CEP_ASSERT_ERR(cep_path_parse(&p, big, sizeof(big)), CEP_ELIMIT);
 	ck_assert_ptr_null(p.text);
 }
 END_TEST
