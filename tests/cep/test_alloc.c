@@ -93,6 +93,7 @@ START_TEST(slab_serves_every_size_up_to_and_past_its_classes)
 		ck_assert_uint_eq((uintptr_t) p[i] % 16, 0);
 		memset(p[i], i, sizes[i]);
 	}
+	cep_slab_free(s, p[0], sizes[0]);
 	p[0] = cep_slab_alloc(s, 1 << 20); /* past the largest class */
 	ck_assert_ptr_nonnull(p[0]);
 	cep_slab_free(s, p[0], 1 << 20);
