@@ -329,6 +329,18 @@ cep_builder_set_limits(cep_builder *b, uint32_t max_depth, uint32_t max_bytes)
 }
 
 void
+cep_builder_limits(const cep_builder *b, uint32_t *max_depth,
+    uint32_t *max_bytes)
+{
+	if (max_depth != NULL) {
+		*max_depth = b->max_depth;
+	}
+	if (max_bytes != NULL) {
+		*max_bytes = b->max_bytes;
+	}
+}
+
+void
 cep_builder_reset(cep_builder *b)
 {
 	static const uint8_t header[sizeof(cep_event)];
