@@ -149,6 +149,18 @@ cep_test_event(const char *text)
 	return (ev);
 }
 
+uint64_t
+cep_test_rand(uint64_t *state)
+{
+	uint64_t x = *state;
+
+	x ^= x >> 12;
+	x ^= x << 25;
+	x ^= x >> 27;
+	*state = x;
+	return (x * 0x2545f4914f6cdd1dull);
+}
+
 size_t
 cep_test_diag_count(const cep_diag *d, const char *needle)
 {

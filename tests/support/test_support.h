@@ -11,6 +11,7 @@
 
 #include <check.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "cep/cep.h"
 
@@ -45,6 +46,10 @@ char *cep_test_slurp(const char *path, size_t *len);
  * subset used by tests ({"a":1,"b":"x","c":1.5,"d":true,"e":null}, nested
  * objects and arrays).  Aborts the test on malformed text. */
 cep_event *cep_test_event(const char *text);
+
+/* A seeded pseudo-random generator for garbage tests (xorshift64*); the
+ * state must start nonzero. */
+uint64_t cep_test_rand(uint64_t *state);
 
 /* Number of diagnostics in d whose formatted text contains `needle`. */
 size_t cep_test_diag_count(const cep_diag *d, const char *needle);
