@@ -501,12 +501,14 @@ cep_builder_end(cep_builder *b)
 	head.n     = (uint32_t) n;
 	head.flags = f->flags;
 	cep_buf_put(&b->data, &head, sizeof(head));
-	for (size_t i = f->first_item; i < b->nitems; i++) {
-		if (f->is_map) {
-			cep_buf_put(&b->data, &b->items[i], sizeof(cep_field));
-		} else {
+	if (!f->is_map) {
+		for (size_t i = f->first_item; i < b->nitems; i++) {
 			cep_buf_put(&b->data, &b->items[i].v, sizeof(cep_slot));
 		}
+	} else if (n > 0) {
+		/* The items are the fields, in order: one copy. */
+		cep_buf_put(&b->data, &b->items[f->first_item],
+		    n * sizeof(cep_field));
 	}
 	b->nitems = f->first_item;
 	memset(&v, 0, sizeof(v));
