@@ -124,16 +124,6 @@ get(const cep_event *ev, const char *name, cep_val *v)
 	    "no field %s", name);
 }
 
-static cep_val
-root_val(const cep_event *ev)
-{
-	cep_val v = { .type = CEP_T_MAP, .len = cep_event_root(ev)->n };
-
-	v.u.c.ev  = ev;
-	v.u.c.off = ev->root;
-	return (v);
-}
-
 /* ---- formats ----------------------------------------------------------- */
 
 START_TEST(msgpack_parses_every_scalar_format)
@@ -235,8 +225,8 @@ START_TEST(msgpack_parses_every_container_format)
 			first = ev;
 			continue;
 		}
-		v = root_val(first);
-		w = root_val(ev);
+		v = cep_test_root_val(first);
+		w = cep_test_root_val(ev);
 		ck_assert(cep_val_equal(&v, &w));
 		cep_event_unref(ev, NULL);
 	}
@@ -656,8 +646,8 @@ START_TEST(msgpack_round_trips_msgpack_event_msgpack)
 	memmove(buf + n - 3, buf + n - 2, 2);
 	ck_assert_str_eq(hex_of(out.data, out.len), hex_of(buf, n - 1));
 	again = parse_bytes(out.data, out.len);
-	a     = root_val(ev);
-	b     = root_val(again);
+	a     = cep_test_root_val(ev);
+	b     = cep_test_root_val(again);
 	ck_assert(cep_val_equal(&a, &b));
 	cep_buf_fini(&out);
 	cep_event_unref(ev, NULL);
@@ -690,8 +680,8 @@ START_TEST(msgpack_and_json_agree)
 		cep_buf_reset(&out);
 		CEP_ASSERT_OK(cep_msgpack_write_event(&out, from_json));
 		from_mp = parse_bytes(out.data, out.len);
-		a       = root_val(from_json);
-		b       = root_val(from_mp);
+		a       = cep_test_root_val(from_json);
+		b       = cep_test_root_val(from_mp);
 		ck_assert(cep_val_equal(&a, &b));
 		/* And back to JSON text. */
 		cep_buf_reset(&out);
@@ -699,7 +689,7 @@ START_TEST(msgpack_and_json_agree)
 		CEP_ASSERT_OK(
 		    cep_json_parse(jr, (const char *) out.data, out.len, bld));
 		CEP_ASSERT_OK(cep_builder_finish(bld, NULL, &back));
-		b = root_val(back);
+		b = cep_test_root_val(back);
 		ck_assert(cep_val_equal(&a, &b));
 		cep_event_unref(from_json, NULL);
 		cep_event_unref(from_mp, NULL);
@@ -875,21 +865,8 @@ START_TEST(msgpack_survives_random_garbage)
 			}
 		} else {
 			/* The rich object with a few mutations. */
-			int k = (int) ((x >> 8) % 4) + 1;
-			len   = seed_len;
-			memcpy(buf, seed_bytes, len);
-			while (k-- > 0) {
-				uint64_t y   = cep_test_rand(&seed);
-				size_t   pos = (size_t) (y >> 8) % len;
-				if (y % 3 == 0) {
-					buf[pos] = (uint8_t) (y >> 32);
-				} else if (y % 3 == 1) {
-					buf[pos] ^=
-					    (uint8_t) (1u << (y >> 32) % 8);
-				} else {
-					len = pos + 1;
-				}
-			}
+			memcpy(buf, seed_bytes, seed_len);
+			len = cep_test_mutate(buf, seed_len, NULL, &seed);
 		}
 		try_garbage(buf, len, &out);
 	}

@@ -51,6 +51,16 @@ cep_event *cep_test_event(const char *text);
  * state must start nonzero. */
 uint64_t cep_test_rand(uint64_t *state);
 
+/* Mutate buf[0..len) one to four times: overwrite a byte with a random
+ * one, or with a character of `alphabet` (or, when it is NULL, flip one of
+ * its bits), or cut the input short.  Returns the new length (at least 1
+ * when len is). */
+size_t cep_test_mutate(uint8_t *buf, size_t len, const char *alphabet,
+    uint64_t *seed);
+
+/* The root map of an event as a value, to compare with cep_val_equal. */
+cep_val cep_test_root_val(const cep_event *ev);
+
 /* Number of diagnostics in d whose formatted text contains `needle`. */
 size_t cep_test_diag_count(const cep_diag *d, const char *needle);
 /* All diagnostics of d formatted, one per line (static buffer). */
