@@ -49,6 +49,13 @@ cep_buf_status(const cep_buf *b)
 void
 cep_buf_put(cep_buf *b, const void *p, size_t n)
 {
+	if (n <= b->cap - b->len && !b->failed) {
+		if (n > 0) {
+			memcpy(b->data + b->len, p, n);
+			b->len += n;
+		}
+		return;
+	}
 	if (n == 0 || cep_buf_reserve(b, n) != CEP_OK) {
 		return;
 	}

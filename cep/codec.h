@@ -64,9 +64,11 @@ void                cep_msgpack_reader_destroy(cep_msgpack_reader *r);
 
 /* Parse the msgpack object at the start of data[0..len) into b (reset
  * first); *used gets its size.  CEP_OK: b holds a finished event.
- * CEP_EAGAIN: the bytes end inside the object (read more, call again).
- * CEP_EPARSE / CEP_ELIMIT: malformed, not a map, too deep or too big; *used
- * then says how many bytes to drop to resynchronize (at least 1). */
+ * CEP_EAGAIN: the bytes end inside the object (read more, call again);
+ * *used is 0.  CEP_EPARSE / CEP_ELIMIT: malformed, not a map, too deep or
+ * too big; *used then says how many bytes to drop to resynchronize (at
+ * least 1).  Nesting is capped at the builder's depth limit and at
+ * msgpack-c's own, 32 levels. */
 cep_err cep_msgpack_parse(cep_msgpack_reader *r, const void *data,
     size_t len, size_t *used, cep_builder *b);
 const char *cep_msgpack_reader_error(const cep_msgpack_reader *r);

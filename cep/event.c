@@ -359,8 +359,10 @@ struct frame {
 };
 
 struct sym_cache {
-	uint64_t hash;
-	cep_sym  sym;
+	uint64_t    hash;
+	const char *name; /* the symbol's name, to skip cep_sym_name */
+	uint32_t    len;
+	cep_sym     sym;
 };
 
 struct cep_builder {
@@ -418,6 +420,18 @@ cep_builder_set_limits(cep_builder *b, uint32_t max_depth, uint32_t max_bytes)
 }
 
 void
+cep_builder_limits(const cep_builder *b, uint32_t *max_depth,
+    uint32_t *max_bytes)
+{
+	if (max_depth != NULL) {
+		*max_depth = b->max_depth;
+	}
+	if (max_bytes != NULL) {
+		*max_bytes = b->max_bytes;
+	}
+}
+
+void
 cep_builder_reset(cep_builder *b)
 {
 	static const uint8_t header[sizeof(cep_event)];
@@ -465,7 +479,8 @@ room(cep_builder *b, size_t n)
 	if (b->data.len + n + 8 > b->max_bytes) {
 		return (fail(b, CEP_ELIMIT));
 	}
-	if (cep_buf_reserve(&b->data, n + 8) != CEP_OK) {
+	if (b->data.cap - b->data.len < n + 8 &&
+	    cep_buf_reserve(&b->data, n + 8) != CEP_OK) {
 		return (fail(b, CEP_ENOMEM));
 	}
 	return (CEP_OK);
@@ -488,7 +503,8 @@ add_item(cep_builder *b, const cep_slot *v)
 	if (f->is_map && !f->have_key) {
 		return (fail(b, CEP_EPARSE));
 	}
-	if (cep_grow(&b->items, &b->items_cap, b->nitems + 1,
+	if (b->nitems == b->items_cap &&
+	    cep_grow(&b->items, &b->items_cap, b->nitems + 1,
 	        sizeof(cep_field)) != 0) {
 		return (fail(b, CEP_ENOMEM));
 	}
@@ -574,12 +590,14 @@ cep_builder_end(cep_builder *b)
 	head.n     = (uint32_t) n;
 	head.flags = f->flags;
 	cep_buf_put(&b->data, &head, sizeof(head));
-	for (size_t i = f->first_item; i < b->nitems; i++) {
-		if (f->is_map) {
-			cep_buf_put(&b->data, &b->items[i], sizeof(cep_field));
-		} else {
+	if (!f->is_map) {
+		for (size_t i = f->first_item; i < b->nitems; i++) {
 			cep_buf_put(&b->data, &b->items[i].v, sizeof(cep_slot));
 		}
+	} else if (n > 0) {
+		/* The items are the fields, in order: one copy. */
+		cep_buf_put(&b->data, &b->items[f->first_item],
+		    n * sizeof(cep_field));
 	}
 	b->nitems = f->first_item;
 	memset(&v, 0, sizeof(v));
@@ -657,17 +675,16 @@ cep_builder_key(cep_builder *b, const char *name, size_t len)
 	struct sym_cache *c = &b->cache[h & (SYM_CACHE - 1)];
 	cep_sym           sym;
 
-	if (c->sym != CEP_SYM_NONE && c->hash == h) {
-		size_t      clen;
-		const char *cname = cep_sym_name(c->sym, &clen);
-		if (clen == len && memcmp(cname, name, len) == 0) {
-			return (set_key(b, c->sym, name, len));
-		}
+	if (c->sym != CEP_SYM_NONE && c->hash == h && c->len == len &&
+	    memcmp(c->name, name, len) == 0) {
+		return (set_key(b, c->sym, name, len));
 	}
 	sym = cep_sym_intern(name, len);
 	if (sym != CEP_SYM_NONE) {
 		c->hash = h;
 		c->sym  = sym;
+		c->name = cep_sym_name(sym, NULL);
+		c->len  = (uint32_t) len;
 	}
 	return (set_key(b, sym, name, len));
 }

@@ -245,6 +245,10 @@ void         cep_builder_destroy(cep_builder *b);
 /* Set the nesting and size limits (0 keeps the current value). */
 void cep_builder_set_limits(cep_builder *b, uint32_t max_depth,
     uint32_t max_bytes);
+/* The current limits, for decoders that check input against them before
+ * building (either pointer may be NULL). */
+void cep_builder_limits(const cep_builder *b, uint32_t *max_depth,
+    uint32_t *max_bytes);
 /* Start a new event, forgetting any partial one and any error. */
 void cep_builder_reset(cep_builder *b);
 /* The first error since the last reset, or CEP_OK. */

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* hash.c: XXH3 wrappers and the open-addressing index. */
 #include <string.h>
+#define XXH_INLINE_ALL /* inlined XXH3: short keys hash without a call */
 #include <xxhash.h>
 
 #include "cep/alloc.h"

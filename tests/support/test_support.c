@@ -149,6 +149,57 @@ cep_test_event(const char *text)
 	return (ev);
 }
 
+uint64_t
+cep_test_rand(uint64_t *state)
+{
+	uint64_t x = *state;
+
+	x ^= x >> 12;
+	x ^= x << 25;
+	x ^= x >> 27;
+	*state = x;
+	return (x * 0x2545f4914f6cdd1dull);
+}
+
+size_t
+cep_test_mutate(uint8_t *buf, size_t len, const char *alphabet,
+    uint64_t *seed)
+{
+	int k = (int) (cep_test_rand(seed) % 4) + 1;
+
+	while (k-- > 0 && len > 0) {
+		uint64_t y   = cep_test_rand(seed);
+		size_t   pos = (size_t) (y >> 8) % len;
+		switch (y % 3) {
+		case 0:
+			buf[pos] = (uint8_t) (y >> 32);
+			break;
+		case 1:
+			if (alphabet != NULL) {
+				buf[pos] = (uint8_t)
+				    alphabet[(y >> 32) % strlen(alphabet)];
+			} else {
+				buf[pos] ^= (uint8_t) (1u << (y >> 32) % 8);
+			}
+			break;
+		default:
+			len = pos + 1;
+			break;
+		}
+	}
+	return (len);
+}
+
+cep_val
+cep_test_root_val(const cep_event *ev)
+{
+	cep_val v = { .type = CEP_T_MAP, .len = cep_event_root(ev)->n };
+
+	v.u.c.ev  = ev;
+	v.u.c.off = ev->root;
+	return (v);
+}
+
 size_t
 cep_test_diag_count(const cep_diag *d, const char *needle)
 {

@@ -11,6 +11,7 @@
 
 #include <check.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "cep/cep.h"
 
@@ -45,6 +46,20 @@ char *cep_test_slurp(const char *path, size_t *len);
  * subset used by tests ({"a":1,"b":"x","c":1.5,"d":true,"e":null}, nested
  * objects and arrays).  Aborts the test on malformed text. */
 cep_event *cep_test_event(const char *text);
+
+/* A seeded pseudo-random generator for garbage tests (xorshift64*); the
+ * state must start nonzero. */
+uint64_t cep_test_rand(uint64_t *state);
+
+/* Mutate buf[0..len) one to four times: overwrite a byte with a random
+ * one, or with a character of `alphabet` (or, when it is NULL, flip one of
+ * its bits), or cut the input short.  Returns the new length (at least 1
+ * when len is). */
+size_t cep_test_mutate(uint8_t *buf, size_t len, const char *alphabet,
+    uint64_t *seed);
+
+/* The root map of an event as a value, to compare with cep_val_equal. */
+cep_val cep_test_root_val(const cep_event *ev);
 
 /* Number of diagnostics in d whose formatted text contains `needle`. */
 size_t cep_test_diag_count(const cep_diag *d, const char *needle);
