@@ -37,7 +37,7 @@ parse_len(const char *text, size_t len)
 	ck_assert_msg(rv == CEP_OK, "parse of %.*s: %s: %s", (int) len, text,
 	    cep_errname(rv), cep_json_reader_error(rd));
 	CEP_ASSERT_OK(cep_builder_finish(bld, NULL, &ev));
-	CEP_ASSERT_OK(cep_event_verify(ev, ev->size, 64));
+	CEP_ASSERT_OK(cep_event_verify(ev, ev->size, 64, NULL, NULL));
 	return (ev);
 }
 
@@ -851,7 +851,7 @@ try_garbage(const char *text, size_t len, cep_buf *out)
 		return;
 	}
 	CEP_ASSERT_OK(cep_builder_finish(bld, NULL, &ev));
-	CEP_ASSERT_OK(cep_event_verify(ev, ev->size, 64));
+	CEP_ASSERT_OK(cep_event_verify(ev, ev->size, 64, NULL, NULL));
 	cep_buf_reset(out);
 	CEP_ASSERT_OK(cep_json_write_event(out, ev));
 	first = out->len;

@@ -62,7 +62,7 @@ parse_bytes(const uint8_t *p, size_t n)
 	    cep_msgpack_reader_error(rd));
 	ck_assert_uint_eq(used, n);
 	CEP_ASSERT_OK(cep_builder_finish(bld, NULL, &ev));
-	CEP_ASSERT_OK(cep_event_verify(ev, ev->size, 64));
+	CEP_ASSERT_OK(cep_event_verify(ev, ev->size, 64, NULL, NULL));
 	return (ev);
 }
 
@@ -825,7 +825,7 @@ try_garbage(const uint8_t *p, size_t n, cep_buf *out)
 			continue;
 		}
 		CEP_ASSERT_OK(cep_builder_finish(bld, NULL, &ev));
-		CEP_ASSERT_OK(cep_event_verify(ev, ev->size, 64));
+		CEP_ASSERT_OK(cep_event_verify(ev, ev->size, 64, NULL, NULL));
 		cep_buf_reset(out);
 		CEP_ASSERT_OK(cep_msgpack_write_event(out, ev));
 		first = out->len;
