@@ -137,6 +137,7 @@ struct ynode {
 typedef struct rules_impl {
 	srv_rules pub; /* first: srv_rules_destroy casts back */
 	size_t    patterns_cap;
+	size_t    streams_cap;
 	size_t    files_cap;
 } rules_impl;
 
@@ -898,6 +899,8 @@ typedef enum kctx {
 	CTX_PATTERN,
 	CTX_STEP,
 	CTX_SKIP,
+	CTX_STREAM,
+	CTX_WINDOW,
 } kctx;
 
 static const char *const top_keys[] = { "patterns", "defaults", "streams" };
@@ -958,6 +961,24 @@ static const char *const step_keys[SK__N] = { "begin", "next", "followed_by",
 	"consecutive", "allow_combinations", "max_gap", "sequence" };
 
 static const char *const skip_keys[] = { "skip_to_first", "skip_to_last" };
+
+enum {
+	TK_NAME,
+	TK_FROM,
+	TK_WHERE,
+	TK_KEY,
+	TK_TIME,
+	TK_MAX_DELAY,
+	TK_WINDOW,
+	TK_AGGREGATE,
+	TK__N
+};
+
+static const char *const stream_keys[TK__N] = { "name", "from", "where",
+	"key", "time", "max_delay", "window", "aggregate" };
+
+static const char *const window_keys[] = { "tumble", "slide", "every",
+	"session" };
 
 static const char *const skip_names[] = { "no_skip", "skip_to_next",
 	"skip_past_last_event" };
@@ -1043,6 +1064,9 @@ unknown_key(yfile *yf, const ynode *k, kctx ctx)
 		[CTX_PATTERN]  = { pattern_keys, PK__N, "in a pattern" },
 		[CTX_STEP]     = { step_keys, SK__N, "in a step" },
 		[CTX_SKIP]     = { skip_keys, NELEM(skip_keys), "in skip" },
+		[CTX_STREAM]   = { stream_keys, TK__N, "in a stream" },
+		[CTX_WINDOW]   = { window_keys, NELEM(window_keys),
+		      "in window" },
 	};
 	const char *near;
 
@@ -1813,12 +1837,14 @@ pattern_fields(yfile *yf, nfa_pattern *p, ynode **keys, ynode **vals)
 		p->max_delay      = d->max_delay;
 	}
 	if (vals[PK_FROM] != NULL) {
-		p->locs.from = keys[PK_FROM]->loc;
-		if (want_str(yf, vals[PK_FROM], "from", "a stream name") ==
-		        0 &&
-		    strcmp(vals[PK_FROM]->s, "events") != 0) {
-			lerr(yf->l, vals[PK_FROM]->loc, "unknown stream '%s'",
-			    vals[PK_FROM]->s);
+		/* Checked once every file is read: streams may be anywhere. */
+		p->locs.from = vals[PK_FROM]->loc;
+		if (want_str(yf, vals[PK_FROM], "from", "a stream name") == 0) {
+			cep_strfree(p->from);
+			if ((p->from = cep_strdup(vals[PK_FROM]->s)) == NULL) {
+				oom(yf->l);
+				return;
+			}
 		}
 	}
 	if (vals[PK_WITHIN] != NULL) {
@@ -1971,6 +1997,384 @@ load_pattern(yfile *yf, const ynode *item)
 	}
 }
 
+/* ------------------------------------------------------------------ */
+/* Stage 4: derived streams                                           */
+/* ------------------------------------------------------------------ */
+
+static void
+stream_free(srv_stream *st)
+{
+	if (st == NULL) {
+		return;
+	}
+	cep_strfree(st->name);
+	cep_strfree(st->from);
+	nfa_expr_destroy(st->where);
+	cep_path_fini(&st->key);
+	cep_path_fini(&st->time);
+	for (size_t i = 0; i < st->naggs; i++) {
+		cep_strfree(st->aggs[i].name);
+		cep_strfree(st->aggs[i].field);
+	}
+	cep_free(st->aggs, st->naggs * sizeof(srv_agg));
+	cep_free(st, sizeof(*st));
+}
+
+/* load_window reads {tumble: D}, {slide: D, every: E} or {session: D}. */
+static void
+load_window(yfile *yf, const ynode *v, cep_window *w)
+{
+	ynode  *keys[NELEM(window_keys)], *vals[NELEM(window_keys)];
+	int     kinds = 0;
+	int64_t d;
+
+	if (v->type == Y_ALIAS) {
+		return;
+	}
+	if (v->type != Y_MAP) {
+		lerr(yf->l, v->loc,
+		    "'window' must be a mapping: {tumble: D}, {slide: D, "
+		    "every: E} or {session: D}");
+		return;
+	}
+	collect(yf, v, CTX_WINDOW, window_keys, NELEM(window_keys), keys,
+	    vals);
+	for (int i = 0; i < 4; i++) {
+		kinds += i != 2 && keys[i] != NULL;
+	}
+	if (kinds != 1) {
+		lerr(yf->l, v->loc,
+		    "'window' needs exactly one of tumble, slide, session");
+		return;
+	}
+	if (vals[0] != NULL &&
+	    want_duration(yf, vals[0], "tumble", false, &d) == 0) {
+		w->kind = CEP_WINDOW_TUMBLE;
+		w->size = d;
+	}
+	if (vals[3] != NULL &&
+	    want_duration(yf, vals[3], "session", false, &d) == 0) {
+		w->kind = CEP_WINDOW_SESSION;
+		w->size = d;
+	}
+	if (vals[2] != NULL && vals[1] == NULL) {
+		lerr(yf->l, keys[2]->loc, "'every' goes with 'slide'");
+	}
+	if (vals[1] != NULL) {
+		w->kind = CEP_WINDOW_SLIDE;
+		if (vals[2] == NULL) {
+			lerr(yf->l, keys[1]->loc,
+			    "a sliding window needs 'every' (how often a "
+			    "window starts)");
+			return;
+		}
+		if (want_duration(yf, vals[1], "slide", false, &w->size) != 0 ||
+		    want_duration(yf, vals[2], "every", false, &w->every) != 0) {
+			return;
+		}
+		if (w->every > w->size) {
+			lerr(yf->l, vals[2]->loc,
+			    "'every' must not exceed the window size");
+		} else if (w->size / w->every > 10000) {
+			lerr(yf->l, vals[2]->loc,
+			    "a sliding window may overlap at most 10000 others "
+			    "(size / every)");
+		}
+	}
+}
+
+static const struct {
+	const char  *name;
+	cep_agg_kind kind;
+} agg_names[] = {
+	{ "count", CEP_AGG_COUNT },
+	{ "sum", CEP_AGG_SUM },
+	{ "avg", CEP_AGG_AVG },
+	{ "min", CEP_AGG_MIN },
+	{ "max", CEP_AGG_MAX },
+	{ "count_distinct", CEP_AGG_COUNT_DISTINCT },
+};
+
+/* load_agg parses `kind()` or `kind(field.path)`. */
+static void
+load_agg(yfile *yf, const ynode *k, const ynode *v, srv_agg *a)
+{
+	const char *s, *open, *close;
+	size_t      i, flen;
+	cep_path    probe = { 0 };
+
+	a->loc = k->loc;
+	if ((a->name = cep_strdup(k->s)) == NULL) {
+		oom(yf->l);
+		return;
+	}
+	if (!name_ok(k, false, "_")) {
+		lerr(yf->l, k->loc,
+		    "invalid aggregate name '%s': use a letter or '_', then "
+		    "letters, digits or '_'",
+		    k->s);
+	}
+	if (want_str(yf, v, k->s, "an aggregate such as count() or "
+	                          "sum(field)") != 0) {
+		return;
+	}
+	s     = v->s;
+	open  = strchr(s, '(');
+	close = strrchr(s, ')');
+	for (i = 0; open != NULL && i < NELEM(agg_names); i++) {
+		if ((size_t) (open - s) == strlen(agg_names[i].name) &&
+		    strncmp(s, agg_names[i].name, (size_t) (open - s)) == 0) {
+			break;
+		}
+	}
+	if (open == NULL || close == NULL || close[1] != '\0' ||
+	    i == NELEM(agg_names)) {
+		lerr(yf->l, v->loc,
+		    "'%s' is not an aggregate: use count(), sum(f), avg(f), "
+		    "min(f), max(f) or count_distinct(f)",
+		    s);
+		return;
+	}
+	a->kind = agg_names[i].kind;
+	flen    = (size_t) (close - open - 1);
+	if (a->kind == CEP_AGG_COUNT) {
+		if (flen != 0) {
+			lerr(yf->l, v->loc, "count() takes no field");
+		}
+		return;
+	}
+	if (flen == 0 ||
+	    cep_path_parse(&probe, open + 1, flen) != CEP_OK) {
+		lerr(yf->l, v->loc, "%s() needs a field, as in %s(size)",
+		    agg_names[i].name, agg_names[i].name);
+		cep_path_fini(&probe);
+		return;
+	}
+	cep_path_fini(&probe);
+	if ((a->field = cep_strndup(open + 1, flen)) == NULL) {
+		oom(yf->l);
+	}
+}
+
+static void
+load_aggs(yfile *yf, const ynode *v, srv_stream *st)
+{
+	size_t n = 0;
+
+	if (v->type == Y_ALIAS) {
+		return;
+	}
+	if (v->type != Y_MAP || v->n == 0) {
+		lerr(yf->l, v->loc,
+		    "'aggregate' must be a mapping of output names to "
+		    "aggregates, such as {n: count()}");
+		return;
+	}
+	if ((st->aggs = cep_calloc(v->n / 2, sizeof(srv_agg))) == NULL) {
+		oom(yf->l);
+		return;
+	}
+	st->naggs = v->n / 2;
+	PAIRS(k, v)
+	{
+		if (!k->skip) {
+			load_agg(yf, k, k->next, &st->aggs[n]);
+		}
+		n++;
+	}
+}
+
+/* reserved_field tells whether an aggregate name clashes with a field the
+ * window writes itself. */
+static bool
+reserved_field(const srv_stream *st, const char *name)
+{
+	return (strcmp(name, "window_start") == 0 ||
+	        strcmp(name, "window_end") == 0 ||
+	        (st->time.text != NULL && strcmp(name, st->time.text) == 0) ||
+	        (st->key.text != NULL && strcmp(name, st->key.text) == 0));
+}
+
+static void
+load_stream(yfile *yf, const ynode *item)
+{
+	loader     *l = yf->l;
+	rules_impl *r = l->r;
+	srv_stream *st;
+	ynode      *keys[TK__N], *vals[TK__N];
+	pbuild      pb;
+
+	if (item->type != Y_MAP) {
+		if (item->type != Y_ALIAS) {
+			lerr(l, item->loc, "a stream must be a mapping");
+		}
+		return;
+	}
+	if (cep_grow(&r->pub.streams, &r->streams_cap, r->pub.nstreams + 1,
+	        sizeof(srv_stream *)) != 0 ||
+	    (st = cep_zalloc(sizeof(*st))) == NULL) {
+		oom(l);
+		return;
+	}
+	r->pub.streams[r->pub.nstreams++] = st;
+	st->loc                           = item->loc;
+	collect(yf, item, CTX_STREAM, stream_keys, TK__N, keys, vals);
+	if (vals[TK_NAME] == NULL) {
+		lerr(l, item->loc, "a stream needs a 'name'");
+	} else if (want_str(yf, vals[TK_NAME], "name", "a string") == 0) {
+		st->loc = vals[TK_NAME]->loc;
+		if (!name_ok(vals[TK_NAME], true, "_.-") ||
+		    strcmp(vals[TK_NAME]->s, "events") == 0) {
+			lerr(l, vals[TK_NAME]->loc,
+			    "invalid stream name '%s': use letters, digits, "
+			    "'_', '.' and '-' (and not 'events')",
+			    vals[TK_NAME]->s);
+		}
+		if ((st->name = cep_strdup(vals[TK_NAME]->s)) == NULL) {
+			oom(l);
+			return;
+		}
+	}
+	st->from_loc = vals[TK_FROM] != NULL ? vals[TK_FROM]->loc : item->loc;
+	if (vals[TK_FROM] != NULL &&
+	    want_str(yf, vals[TK_FROM], "from", "a stream name") == 0) {
+		st->from = cep_strdup(vals[TK_FROM]->s);
+	} else {
+		st->from = cep_strdup("events");
+	}
+	if (st->from == NULL) {
+		oom(l);
+		return;
+	}
+	if (vals[TK_KEY] != NULL) {
+		(void) want_path(yf, vals[TK_KEY], "key", &st->key);
+	}
+	if (vals[TK_TIME] != NULL) {
+		(void) want_path(yf, vals[TK_TIME], "time", &st->time);
+	} else if (yf->defs.time != NULL) {
+		(void) want_path(yf, yf->defs.time, "time", &st->time);
+	}
+	if (st->time.n == 0 && cep_path_parse(&st->time, "ts", 2) != CEP_OK) {
+		oom(l);
+		return;
+	}
+	if (vals[TK_MAX_DELAY] != NULL) {
+		st->max_delay_set = true;
+		(void) want_duration(yf, vals[TK_MAX_DELAY], "max_delay", true,
+		    &st->max_delay);
+	} else if (yf->defs.max_delay_set) {
+		st->max_delay_set = true;
+		st->max_delay     = yf->defs.max_delay;
+	}
+	if (vals[TK_WINDOW] == NULL) {
+		lerr(l, item->loc, "stream '%s' needs a 'window'",
+		    st->name != NULL ? st->name : "?");
+	} else {
+		load_window(yf, vals[TK_WINDOW], &st->window);
+	}
+	if (vals[TK_AGGREGATE] == NULL) {
+		lerr(l, item->loc, "stream '%s' needs an 'aggregate'",
+		    st->name != NULL ? st->name : "?");
+	} else {
+		load_aggs(yf, vals[TK_AGGREGATE], st);
+	}
+	for (size_t i = 0; i < st->naggs; i++) {
+		if (st->aggs[i].name != NULL &&
+		    reserved_field(st, st->aggs[i].name)) {
+			lerr(l, st->aggs[i].loc,
+			    "aggregate '%s' would overwrite a field the window "
+			    "writes (the key, window_start, window_end, the "
+			    "time)",
+			    st->aggs[i].name);
+		}
+	}
+	if (vals[TK_WHERE] != NULL && l->fatal == CEP_OK) {
+		memset(&pb, 0, sizeof(pb));
+		pb.yf     = yf;
+		st->where = compile_expr(&pb, vals[TK_WHERE], "where", NULL,
+		    st->name != NULL ? st->name : "stream");
+	}
+}
+
+static void
+load_streams(yfile *yf, const ynode *v)
+{
+	if (v->type == Y_ALIAS) {
+		return;
+	}
+	if (v->type != Y_SEQ) {
+		lerr(yf->l, v->loc, "'streams' must be a list of streams");
+		return;
+	}
+	for (const ynode *item = v->first; item != NULL && yf->l->fatal ==
+	                                                      CEP_OK;
+	     item              = item->next) {
+		load_stream(yf, item);
+	}
+}
+
+static const srv_stream *
+stream_named(const srv_rules *r, const char *name)
+{
+	for (size_t i = 0; i < r->nstreams; i++) {
+		if (r->streams[i]->name != NULL &&
+		    strcmp(r->streams[i]->name, name) == 0) {
+			return (r->streams[i]);
+		}
+	}
+	return (NULL);
+}
+
+/* check_from resolves every `from` once all files are read: stream names
+ * are unique, each `from` is "events" or a stream, and no stream reads
+ * itself through others. */
+static void
+check_from(loader *l)
+{
+	const srv_rules *r = &l->r->pub;
+
+	for (size_t i = 0; i < r->nstreams; i++) {
+		for (size_t j = 0; j < i; j++) {
+			if (r->streams[i]->name != NULL &&
+			    r->streams[j]->name != NULL &&
+			    strcmp(r->streams[i]->name, r->streams[j]->name) ==
+			        0) {
+				lerr(l, r->streams[i]->loc,
+				    "duplicate stream name '%s' (first "
+				    "defined at %s:%u:%u)",
+				    r->streams[i]->name,
+				    r->streams[j]->loc.file,
+				    r->streams[j]->loc.line,
+				    r->streams[j]->loc.col);
+			}
+		}
+	}
+	for (size_t i = 0; i < r->npatterns; i++) {
+		const nfa_pattern *p = r->patterns[i];
+		if (p->from != NULL && strcmp(p->from, "events") != 0 &&
+		    stream_named(r, p->from) == NULL) {
+			lerr(l, p->locs.from, "unknown stream '%s'", p->from);
+		}
+	}
+	for (size_t i = 0; i < r->nstreams; i++) {
+		const srv_stream *st   = r->streams[i];
+		const srv_stream *next = st;
+		size_t            hops = 0;
+		while (next != NULL && strcmp(next->from, "events") != 0 &&
+		       hops <= r->nstreams) {
+			next = stream_named(r, next->from);
+			hops++;
+		}
+		if (next == NULL) {
+			lerr(l, st->from_loc, "unknown stream '%s'", st->from);
+		} else if (hops > r->nstreams) {
+			lerr(l, st->from_loc,
+			    "stream '%s' reads from itself through 'from'",
+			    st->name);
+		}
+	}
+}
+
 /* load_top walks the top-level mapping of a file. */
 static void
 load_top(yfile *yf)
@@ -1993,12 +2397,11 @@ load_top(yfile *yf)
 		return;
 	}
 	collect(yf, root, CTX_TOP, top_keys, NELEM(top_keys), keys, vals);
-	if (keys[2] != NULL) {
-		lerr(l, keys[2]->loc,
-		    "streams: derived streams are not supported yet");
-	}
 	if (vals[1] != NULL) {
 		load_defaults(yf, vals[1]);
+	}
+	if (vals[2] != NULL) {
+		load_streams(yf, vals[2]);
 	}
 	if (vals[0] == NULL) {
 		lerr(l, root->loc,
@@ -2256,6 +2659,10 @@ srv_rules_destroy(srv_rules *pub)
 		nfa_pattern_destroy(r->pub.patterns[i]);
 	}
 	cep_free(r->pub.patterns, r->patterns_cap * sizeof(nfa_pattern *));
+	for (size_t i = 0; i < r->pub.nstreams; i++) {
+		stream_free(r->pub.streams[i]);
+	}
+	cep_free(r->pub.streams, r->streams_cap * sizeof(srv_stream *));
 	for (size_t i = 0; i < r->pub.nfiles; i++) {
 		cep_strfree(r->pub.files[i]);
 	}
@@ -2271,6 +2678,7 @@ finish(loader *l, srv_rules **out)
 
 	if (l->fatal == CEP_OK) {
 		check_names(l);
+		check_from(l);
 	}
 	cep_free(l->names, l->names_cap * sizeof(pname));
 	if (l->diag != NULL) {

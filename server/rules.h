@@ -22,9 +22,37 @@
 #define SRV_RULES_MAX_BYTES (4u << 20)
 #define SRV_RULES_MAX_FILES 4096u
 
+/* An aggregate of a derived stream: `name: kind(field)`. */
+typedef struct srv_agg {
+	char        *name;
+	cep_agg_kind kind;
+	char        *field; /* NULL for count() */
+	cep_loc      loc;
+} srv_agg;
+
+/* A derived stream (`streams:` in PATTERNS.md): windowed aggregates of
+ * its input, keyed, after an optional filter. */
+typedef struct srv_stream {
+	char      *name;
+	cep_loc    loc;
+	char      *from;  /* "events" or another stream */
+	cep_loc    from_loc;
+	nfa_expr  *where; /* NULL: every event */
+	cep_path   key;   /* n == 0: one global key */
+	cep_path   time;  /* of its input, and of its output events */
+	int64_t    max_delay;
+	bool       max_delay_set;
+	cep_window window;
+	srv_agg   *aggs;
+	size_t     naggs;
+} srv_stream;
+
 typedef struct srv_rules {
 	nfa_pattern **patterns; /* owned */
 	size_t        npatterns;
+	srv_stream  **streams; /* owned; every `from` names one or "events",
+	                          and streams form no cycle */
+	size_t        nstreams;
 	char        **files; /* the files read, owned; locations point here */
 	size_t        nfiles;
 } srv_rules;
