@@ -140,9 +140,11 @@ cep_val_equal(const cep_val *a, const cep_val *b)
 		return (a->u.b == b->u.b);
 	case CEP_T_STR:
 		return (a->len == b->len && memcmp(a->u.s, b->u.s, a->len) == 0);
-	case CEP_T_MAP:
 	case CEP_T_ARRAY:
 		return (a->len == b->len && containers_equal(a, b));
+	case CEP_T_MAP:
+		/* Raw counts differ when a name repeats: compare fields. */
+		return (containers_equal(a, b));
 	case CEP_T_INT:
 	case CEP_T_DOUBLE:
 		break;
@@ -255,8 +257,9 @@ cep_fmt_double(double d, char *buf)
 		memcpy(buf, "null", 5);
 		return (4);
 	}
-	/* The shortest precision that reads back exactly. */
-	for (int prec = 1; prec <= 17; prec++) {
+	/* %g with 15 significant digits is the shortest form of any double
+	 * written with fewer digits (0.1, 12.34); the rest need 16 or 17. */
+	for (int prec = 15; prec <= 17; prec++) {
 		n = snprintf(buf, CEP_DOUBLE_BUF, "%.*g", prec, d);
 		if (strtod(buf, NULL) == d) {
 			break;

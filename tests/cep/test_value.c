@@ -77,6 +77,17 @@ START_TEST(containers_compare_deeply)
 	cep_slot_val(c, cep_event_find(c, cep_sym_intern_str("m")), &vc);
 	ck_assert(cep_val_equal(&va, &vb));
 	ck_assert(!cep_val_equal(&va, &vc));
+	{
+		/* A repeated name counts once: {x:1,x:2} equals {x:2}. */
+		cep_event *d = cep_test_event("{\"m\":{\"x\":1,\"x\":2}}");
+		cep_event *e = cep_test_event("{\"m\":{\"x\":2}}");
+		cep_val    vd, ve;
+		cep_slot_val(d, cep_event_find(d, cep_sym_intern_str("m")), &vd);
+		cep_slot_val(e, cep_event_find(e, cep_sym_intern_str("m")), &ve);
+		ck_assert(cep_val_equal(&vd, &ve));
+		cep_event_unref(d, NULL);
+		cep_event_unref(e, NULL);
+	}
 	cep_event_unref(a, NULL);
 	cep_event_unref(b, NULL);
 	cep_event_unref(c, NULL);
@@ -108,6 +119,12 @@ START_TEST(doubles_format_shortest_and_read_back)
 	ck_assert_str_eq(buf, "0.1");
 	cep_fmt_double(NAN, buf);
 	ck_assert_str_eq(buf, "null");
+	cep_fmt_double(100.0, buf);
+	ck_assert_str_eq(buf, "100.0");
+	cep_fmt_double(1.0 / 3.0, buf);
+	ck_assert_str_eq(buf, "0.3333333333333333");
+	cep_fmt_double(1e300, buf);
+	ck_assert_str_eq(buf, "1e+300");
 	for (size_t i = 0; i < sizeof(vals) / sizeof(vals[0]); i++) {
 		cep_fmt_double(vals[i], buf);
 		ck_assert_msg(strtod(buf, NULL) == vals[i], "%s", buf);

@@ -187,10 +187,108 @@ START_TEST(top_level_needs_patterns)
 }
 END_TEST
 
-START_TEST(streams_are_not_supported_yet)
+START_TEST(streams_load_with_their_windows_and_aggregates)
 {
-	expect("streams: []\npatterns: []\n",
-	    "1:1: streams: derived streams are not supported yet\n");
+	srv_rules *r = load_ok(
+	    "defaults: {time: t}\n"
+	    "streams:\n"
+	    "  - name: rate\n"
+	    "    where: kind == \"http\"\n"
+	    "    key: src.ip\n"
+	    "    max_delay: 2s\n"
+	    "    window: {tumble: 1s}\n"
+	    "    aggregate: {n: count(), bytes: sum(size), d: "
+	    "count_distinct(path)}\n"
+	    "  - name: slow\n"
+	    "    from: rate\n"
+	    "    window: {slide: 10s, every: 1s}\n"
+	    "    aggregate: {peak: max(n), mean: avg(bytes), low: min(n)}\n"
+	    "  - name: visits\n"
+	    "    window: {session: 30m}\n"
+	    "    aggregate: {n: count()}\n"
+	    "patterns:\n"
+	    "  - name: flood\n"
+	    "    from: slow\n"
+	    "    sequence:\n"
+	    "      - begin: hot\n"
+	    "        where: peak > 1000\n");
+	const srv_stream *a, *b, *c;
+
+	ck_assert_uint_eq(r->nstreams, 3);
+	a = r->streams[0];
+	b = r->streams[1];
+	c = r->streams[2];
+	ck_assert_str_eq(a->name, "rate");
+	ck_assert_str_eq(a->from, "events");
+	ck_assert_ptr_nonnull(a->where);
+	ck_assert_str_eq(a->key.text, "src.ip");
+	ck_assert_str_eq(a->time.text, "t");
+	ck_assert(a->max_delay_set && a->max_delay == 2000);
+	ck_assert_int_eq(a->window.kind, CEP_WINDOW_TUMBLE);
+	ck_assert_int_eq(a->window.size, 1000);
+	ck_assert_uint_eq(a->naggs, 3);
+	ck_assert_str_eq(a->aggs[0].name, "n");
+	ck_assert_int_eq(a->aggs[0].kind, CEP_AGG_COUNT);
+	ck_assert_ptr_null(a->aggs[0].field);
+	ck_assert_int_eq(a->aggs[1].kind, CEP_AGG_SUM);
+	ck_assert_str_eq(a->aggs[1].field, "size");
+	ck_assert_int_eq(a->aggs[2].kind, CEP_AGG_COUNT_DISTINCT);
+	ck_assert_str_eq(b->from, "rate");
+	ck_assert_int_eq(b->window.kind, CEP_WINDOW_SLIDE);
+	ck_assert_int_eq(b->window.size, 10000);
+	ck_assert_int_eq(b->window.every, 1000);
+	ck_assert_int_eq(b->aggs[1].kind, CEP_AGG_AVG);
+	ck_assert_int_eq(b->aggs[2].kind, CEP_AGG_MIN);
+	ck_assert_int_eq(c->window.kind, CEP_WINDOW_SESSION);
+	ck_assert_int_eq(c->window.size, 1800000);
+	ck_assert_str_eq(c->key.text == NULL ? "" : c->key.text, "");
+	ck_assert_str_eq(r->patterns[0]->from, "slow");
+	srv_rules_destroy(r);
+}
+END_TEST
+
+START_TEST(stream_errors_point_at_the_offending_node)
+{
+	expect("streams:\n"
+	       "  - name: s\n"
+	       "    window: {tumble: 1s, session: 2s}\n"
+	       "    aggregate: {n: count(x), m: total(y), window_end: "
+	       "count()}\n"
+	       "patterns: []\n",
+	    "3:13: 'window' needs exactly one of tumble, slide, session\n"
+	    "4:20: count() takes no field\n"
+	    "4:33: 'total(y)' is not an aggregate: use count(), sum(f), "
+	    "avg(f), min(f), max(f) or count_distinct(f)\n"
+	    "4:43: aggregate 'window_end' would overwrite a field the "
+	    "window writes (the key, window_start, window_end, the time)\n");
+	expect("streams:\n"
+	       "  - name: s\n"
+	       "    window: {slide: 1s}\n"
+	       "    aggregate: {n: sum()}\n"
+	       "patterns: []\n",
+	    "3:14: a sliding window needs 'every' (how often a window "
+	    "starts)\n"
+	    "4:20: sum() needs a field, as in sum(size)\n");
+	expect("streams:\n"
+	       "  - name: a\n"
+	       "    from: b\n"
+	       "    window: {tumble: 1s}\n"
+	       "    aggregate: {n: count()}\n"
+	       "  - name: b\n"
+	       "    from: a\n"
+	       "    window: {tumble: 1s}\n"
+	       "    aggregate: {n: count()}\n"
+	       "  - name: a\n"
+	       "    window: {tumble: 1s}\n"
+	       "    aggregate: {n: count()}\n"
+	       "patterns:\n"
+	       "  - name: p\n"
+	       "    from: nowhere\n"
+	       "    sequence: [{begin: x}]\n",
+	    "3:11: stream 'a' reads from itself through 'from'\n"
+	    "7:11: stream 'b' reads from itself through 'from'\n"
+	    "10:11: duplicate stream name 'a' (first defined at t.yaml:2:11)\n"
+	    "15:11: unknown stream 'nowhere'\n");
 }
 END_TEST
 
@@ -1652,7 +1750,8 @@ rules_suite(void)
 	tcase_add_test(t, yaml_nesting_is_bounded);
 	tcase_add_test(t, top_level_must_be_a_mapping);
 	tcase_add_test(t, top_level_needs_patterns);
-	tcase_add_test(t, streams_are_not_supported_yet);
+	tcase_add_test(t, streams_load_with_their_windows_and_aggregates);
+	tcase_add_test(t, stream_errors_point_at_the_offending_node);
 	tcase_add_test(t, unknown_key_suggests_the_nearest);
 	tcase_add_test(t, misplaced_key_is_reported_at_the_key);
 	suite_add_tcase(s, t);
