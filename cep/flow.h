@@ -107,6 +107,9 @@ typedef struct cep_op_class {
 /* Emit a record downstream (main output).  The event is copied; a NULL
  * event emits a bare watermark. */
 cep_err cep_op_emit(cep_op_ctx *ctx, const cep_record *r);
+/* Emit a record whose event is one of the records being pushed, without
+ * copying it (for operators that pass events through unchanged). */
+cep_err cep_op_forward(cep_op_ctx *ctx, const cep_record *r);
 /* Emit to a side output ("late", "no_time", ...). */
 cep_err cep_op_emit_side(cep_op_ctx *ctx, const char *side,
     const cep_record *r);

@@ -162,9 +162,6 @@ struct cep_flow {
 /* runtime.c */
 cep_err cep__flow_prepare(cep_flow *f, const cep_flow_opts *opts);
 void    cep__flow_unprepare(cep_flow *f);
-/* Emit a record whose event comes from the input being processed, without
- * copying it (stateless operators). */
-cep_err cep__op_forward(cep_op_ctx *ctx, const cep_record *r);
 /* op_basic.c: a record's key value and hash for a key path (the global
  * key for an empty path); 0 when the key is missing, null or a container. */
 int cep__key_of(const cep_path *path, const cep_event *ev, cep_val *v,

@@ -130,7 +130,7 @@ filter_push(void *inst, unsigned port, const cep_record *recs, size_t n,
 		if (recs[i].ev == NULL || !fn(c->arg, recs[i].ev)) {
 			continue;
 		}
-		if ((rv = cep__op_forward(ctx, &recs[i])) != CEP_OK) {
+		if ((rv = cep_op_forward(ctx, &recs[i])) != CEP_OK) {
 			return (rv);
 		}
 	}
@@ -269,7 +269,7 @@ key_by_push(void *inst, unsigned port, const cep_record *recs, size_t n,
 			continue;
 		}
 		rv = cep__key_of(path, r.ev, &v, &r.khash)
-		         ? cep__op_forward(ctx, &r)
+		         ? cep_op_forward(ctx, &r)
 		         : cep_op_emit_side(ctx, "no_key", &r);
 		if (rv != CEP_OK) {
 			return (rv);
@@ -318,7 +318,7 @@ union_push(void *inst, unsigned port, const cep_record *recs, size_t n,
 	for (size_t i = 0; i < n; i++) {
 		cep_err rv;
 		if (recs[i].ev != NULL &&
-		    (rv = cep__op_forward(ctx, &recs[i])) != CEP_OK) {
+		    (rv = cep_op_forward(ctx, &recs[i])) != CEP_OK) {
 			return (rv);
 		}
 	}

@@ -93,7 +93,7 @@ time_push(void *inst, unsigned port, const cep_record *recs, size_t n,
 				t->wm = wm;
 			}
 			r.wm = t->wm;
-			rv   = cep__op_forward(ctx, &r);
+			rv   = cep_op_forward(ctx, &r);
 		}
 		if (rv != CEP_OK) {
 			return (rv);

@@ -163,7 +163,7 @@ cep_op_emit(cep_op_ctx *ctx, const cep_record *r)
 }
 
 cep_err
-cep__op_forward(cep_op_ctx *ctx, const cep_record *r)
+cep_op_forward(cep_op_ctx *ctx, const cep_record *r)
 {
 	return (emit_side(ctx, 0, r, 0));
 }

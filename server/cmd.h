@@ -22,7 +22,7 @@
 	    "validate pattern files; --dot draws their automata")              \
 	X(run,                                                               \
 	    "run -p PATTERNS [-i EVENTS] [-o MATCHES] [--max-delay D] "      \
-	    "[--strict] [--quiet]",                                          \
+	    "[--workers N] [--strict] [--quiet]",                            \
 	    "replay events through the patterns")
 
 #define SRV_EXIT_OK 0

@@ -2,7 +2,7 @@
 /*
  * runner.c: the conformance driver.
  *
- *	runner CEP_BINARY CASES_DIR [CASE...]
+ *	runner [--workers N] CEP_BINARY CASES_DIR [CASE...]
  *
  * Every folder of CASES_DIR holding patterns.yaml, events.jsonl and
  * expected.jsonl is a case (see README.md there): `cep run -p patterns.yaml
@@ -283,6 +283,9 @@ slurp_path(const char *path, size_t *len)
 	return (buf);
 }
 
+/* The worker count to run with ("" for cep's default). */
+static const char *workers = NULL;
+
 /* run_cep runs the binary on a case; returns its stdout and exit status. */
 static char *
 run_cep(const char *cep, const char *dir, size_t *len, int *status,
@@ -304,8 +307,13 @@ run_cep(const char *cep, const char *dir, size_t *len, int *status,
 		dup2(errp[1], 2);
 		close(out[0]);
 		close(errp[0]);
-		execl(cep, cep, "run", "--quiet", "-p", patterns, "-i", events,
-		    (char *) NULL);
+		if (workers != NULL) {
+			execl(cep, cep, "run", "--quiet", "--workers", workers,
+			    "-p", patterns, "-i", events, (char *) NULL);
+		} else {
+			execl(cep, cep, "run", "--quiet", "-p", patterns, "-i",
+			    events, (char *) NULL);
+		}
 		fprintf(stderr, "exec %s: %s\n", cep, strerror(errno));
 		_exit(127);
 	}
@@ -398,8 +406,14 @@ main(int argc, char **argv)
 	DIR         *d;
 	struct dirent *de;
 
+	if (argc > 2 && strcmp(argv[1], "--workers") == 0) {
+		workers = argv[2];
+		argv += 2;
+		argc -= 2;
+	}
 	if (argc < 3) {
-		fprintf(stderr, "usage: runner CEP CASES_DIR [CASE...]\n");
+		fprintf(stderr,
+		    "usage: runner [--workers N] CEP CASES_DIR [CASE...]\n");
 		return (2);
 	}
 	if (argc > 3) {
