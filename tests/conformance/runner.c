@@ -234,7 +234,9 @@ parse_lines(const char *text, size_t len, int with_emit, struct lines *out,
 	}
 	cep_json_reader_destroy(jr);
 	cep_builder_destroy(b);
-	qsort(out->v, out->n, sizeof(char *), cmp_str);
+	if (out->n > 1) {
+		qsort(out->v, out->n, sizeof(char *), cmp_str);
+	}
 	return (ok);
 }
 
@@ -433,7 +435,9 @@ main(int argc, char **argv)
 			}
 		}
 		closedir(d);
-		qsort(names.v, names.n, sizeof(char *), cmp_str);
+		if (names.n > 1) {
+			qsort(names.v, names.n, sizeof(char *), cmp_str);
+		}
 	}
 	for (size_t i = 0; i < names.n; i++) {
 		char dir[PATH_MAX_LEN];
