@@ -261,6 +261,7 @@ next_object(cep_reader *r, const cep_event **ev, uint64_t *pos)
 				r->start = r->end;
 				return (CEP_EPARSE);
 			}
+			rv = CEP_OK;
 			if (!fill(r, &rv) && rv != CEP_OK) {
 				return (rv);
 			}
