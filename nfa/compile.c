@@ -891,15 +891,16 @@ create_middle_states(struct compiler *c, uint32_t sink)
 /* ---- the program ------------------------------------------------------- */
 
 /* proceed_acyclic checks that PROCEED edges never form a cycle, which the
- * matcher's closure over them relies on. */
-static int
+ * matcher's closure over them relies on: CEP_OK, CEP_EINTERNAL for a
+ * cycle, CEP_ENOMEM. */
+static cep_err
 proceed_acyclic(const nfa_prog *p)
 {
 	uint8_t *mark = cep_zalloc(p->nstates);
 	int      ok   = 1;
 
 	if (mark == NULL) {
-		return (0);
+		return (CEP_ENOMEM);
 	}
 	/* Kahn-style: repeatedly retire states whose PROCEED successors are
 	 * all retired; anything left sits on a cycle. */
@@ -927,7 +928,7 @@ proceed_acyclic(const nfa_prog *p)
 		ok &= mark[s];
 	}
 	cep_free(mark, p->nstates);
-	return (ok);
+	return (ok ? CEP_OK : CEP_EINTERNAL);
 }
 
 static void
@@ -1097,12 +1098,12 @@ nfa_prog_create(nfa_pattern *pattern, nfa_prog **out, cep_diag *diag)
 	p->skip_step = leaf_named(pattern, pattern->skip_step);
 	rv           = flatten(&c, p);
 	compiler_fini(&c);
-	if (rv == CEP_OK && !proceed_acyclic(p)) {
+	if (rv == CEP_OK &&
+	    (rv = proceed_acyclic(p)) == CEP_EINTERNAL) {
 		cep_diag_error(diag, pattern->locs.sequence,
 		    "pattern '%s' compiles to an automaton with a cycle of "
 		    "PROCEED edges (please report this)",
 		    pattern->name);
-		rv = CEP_EINTERNAL;
 	}
 	if (rv != CEP_OK) {
 		p->pattern = NULL;
