@@ -471,7 +471,7 @@ read_keys(cep_rd *r, nfa_matcher *m, uint8_t **restored, size_t *cap)
 		(*restored)[idx] = 1;
 		key              = &m->keys[idx];
 		if ((rv = read_val(r, &v)) != CEP_OK ||
-		    (rv = nfa__key_set_val(key, &v)) != CEP_OK) {
+		    (rv = nfa__key_set_val(m, key, &v)) != CEP_OK) {
 			return (rv);
 		}
 		key->last_ts = cep_rd_i64(r);
@@ -616,9 +616,7 @@ reset(nfa_matcher *m)
 {
 	for (uint32_t k = 0; k < m->nkeys; k++) {
 		nfa_key *key = &m->keys[k];
-		if (key->val.type == CEP_T_STR) {
-			cep_free((char *) key->val.u.s, key->val.len + 1);
-		}
+		nfa__key_free_val(m, key);
 		cep_free(key->runs, key->runs_cap * sizeof(nfa_run));
 		cep_free(key->held, key->held_cap * sizeof(nfa_run));
 	}
