@@ -55,6 +55,8 @@ typedef struct mt_log {
 void mt_log_init(mt_log *l, int flags);
 void mt_log_fini(mt_log *l);
 void mt_log_clear(mt_log *l);
+/* Append a line (copied). */
+void mt_log_add(mt_log *l, const char *line);
 /* The nfa_match_fn that logs into an mt_log. */
 cep_err mt_log_match(void *arg, const nfa_match *m);
 /* The canonical line of a match (static buffer). */
