@@ -409,8 +409,9 @@ read_runs(cep_rd *r, const nfa_matcher *m, nfa_run **runs, uint32_t *nruns,
 	uint64_t n = cep_rd_varint(r);
 	size_t   c = *cap;
 
-	/* Each run takes at least 27 bytes. */
-	if (n > cep_rd_left(r) / 27) {
+	/* Each run takes at least 26 bytes: two varints and three 8-byte
+	 * fields. */
+	if (n > cep_rd_left(r) / 26) {
 		return (CEP_ECORRUPT);
 	}
 	if (cep_grow(runs, &c, (size_t) n, sizeof(nfa_run)) != 0) {
