@@ -692,7 +692,9 @@ nfa_matcher_restore(nfa_matcher *m, const void *data, size_t len)
 	    (rv = read_buffer(&r, m)) != CEP_OK) {
 		goto out;
 	}
-	if (cep_rd_left(&r) != 0) {
+	/* A read past the end yields zeros (a count of 0 reads nothing), so
+	 * a truncated snapshot is caught here, not by the sections. */
+	if (cep_rd_status(&r) != CEP_OK || cep_rd_left(&r) != 0) {
 		rv = CEP_ECORRUPT;
 		goto out;
 	}
