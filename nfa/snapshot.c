@@ -250,7 +250,10 @@ read_symbols(cep_rd *r, struct symmap *sm)
 		uint64_t    old = cep_rd_varint(r);
 		size_t      len;
 		const char *name = cep_rd_blob(r, &len);
+		/* No symbol has an empty or over-long name: such a name is
+		 * damage, not a full symbol table. */
 		if (cep_rd_status(r) != CEP_OK || old == 0 || old > UINT32_MAX ||
+		    len == 0 || len > CEP_SYM_MAX_LEN ||
 		    symmap_get(sm, (cep_sym) old) != CEP_SYM_NONE) {
 			return (CEP_ECORRUPT);
 		}
