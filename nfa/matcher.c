@@ -375,6 +375,16 @@ fire_timers(nfa_matcher *m, int64_t t)
 		}
 		k        = &m->keys[tm.key];
 		k->timer = NFA_TIME_MAX;
+		/* A timer is not moved later when the run it was set for
+		 * goes (a match, a step); one firing before the key's
+		 * earliest deadline only re-arms for that deadline.  So keys
+		 * fire in the order of their real deadlines, as they do in a
+		 * matcher restored from a snapshot, which sets each key's
+		 * timer afresh. */
+		if (nfa__next_deadline(m, k) > tm.at) {
+			rv = nfa__schedule(m, tm.key);
+			continue;
+		}
 		if (ttl_expired(m, k, t)) {
 			rv = nfa__expire_key(m, k);
 			nfa__key_release(m, tm.key);
