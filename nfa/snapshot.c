@@ -11,11 +11,14 @@
  *	events:  n, then (slot, ts, seq, block)
  *	nodes:   n, then (index, event slot, previous node, step)
  *	keys:    n, then (index, value, last_ts, runs, held matches)
+ *	free key slots: n, then their indices in free-list order
  *	buffer:  n, then (ts, seq, slot)
  *
  * Pool indices are kept as they are, so a restored matcher is the same
- * matcher.  Symbols are saved by name because another process numbers
- * them differently; event blocks are remapped on restore.  Reference
+ * matcher; so is the order of the free key slots, since the slot a new key
+ * takes orders its timers and its flush at the end.  Symbols are saved by
+ * name because another process numbers them differently; event blocks are
+ * remapped on restore.  Reference
  * counts are not saved: restore recounts them from the structure, which
  * also proves every stored event and node is referenced and every chain
  * of nodes ends (a damaged snapshot is refused, never trusted).
@@ -25,7 +28,7 @@
 #include "nfa/nfa_impl.h"
 
 #define MAGIC 0x4d504543u /* "CEPM" */
-#define VERSION 1u
+#define VERSION 2u
 #define MAX_INDEX (1u << 30)
 
 /* ---- saving ------------------------------------------------------------ */
@@ -178,6 +181,16 @@ nfa_matcher_save(const nfa_matcher *m, cep_buf *b)
 		cep_buf_put_i64(b, key->last_ts);
 		put_runs(b, key->runs, key->nruns);
 		put_runs(b, key->held, key->nheld);
+	}
+	n = 0;
+	for (uint32_t k = m->key_free; k != UINT32_MAX;
+	     k          = m->keys[k].next_free) {
+		n++;
+	}
+	cep_buf_put_varint(b, n);
+	for (uint32_t k = m->key_free; k != UINT32_MAX;
+	     k          = m->keys[k].next_free) {
+		cep_buf_put_varint(b, k);
 	}
 	n = m->buffer.n;
 	cep_buf_put_varint(b, n);
@@ -456,12 +469,14 @@ grow_marks(uint8_t **marks, size_t *cap, size_t n)
 }
 
 /* read_keys restores the keys at their saved slots; `restored` marks the
- * slots read (the others, claimed to reach a higher index, are freed). */
+ * slots read (the others below the highest must be listed as free next). */
 static cep_err
-read_keys(cep_rd *r, nfa_matcher *m, uint8_t **restored, size_t *cap)
+read_keys(cep_rd *r, nfa_matcher *m, uint8_t **restored, size_t *cap,
+    uint64_t *nlive)
 {
 	uint64_t n = cep_rd_varint(r);
 
+	*nlive = n;
 	if (n > cep_rd_left(r)) {
 		return (CEP_ECORRUPT);
 	}
@@ -471,7 +486,10 @@ read_keys(cep_rd *r, nfa_matcher *m, uint8_t **restored, size_t *cap)
 		nfa_key *key;
 		cep_err  rv;
 
-		if (cep_rd_status(r) != CEP_OK || idx >= MAX_INDEX) {
+		/* The slots are the live keys and the free slots listed
+		 * after them, a byte each at least. */
+		if (cep_rd_status(r) != CEP_OK || idx >= MAX_INDEX ||
+		    idx >= n + cep_rd_left(r)) {
 			return (CEP_ECORRUPT);
 		}
 		while (m->nkeys <= idx) {
@@ -503,6 +521,56 @@ read_keys(cep_rd *r, nfa_matcher *m, uint8_t **restored, size_t *cap)
 		}
 	}
 	return (CEP_OK);
+}
+
+/* read_free_keys reads the free key slots: with the live ones they must
+ * be every slot.  They are freed last first, so that the list comes out
+ * in the saved order. */
+static cep_err
+read_free_keys(cep_rd *r, nfa_matcher *m, uint8_t **restored, size_t *cap,
+    uint64_t nlive)
+{
+	uint64_t  n = cep_rd_varint(r);
+	uint64_t  total;
+	uint32_t *order;
+	cep_err   rv = CEP_OK;
+
+	if (n > cep_rd_left(r)) {
+		return (CEP_ECORRUPT);
+	}
+	total = nlive + n;
+	if ((order = cep_calloc((size_t) n + 1, sizeof(uint32_t))) == NULL) {
+		return (CEP_ENOMEM);
+	}
+	for (uint64_t i = 0; rv == CEP_OK && i < n; i++) {
+		uint64_t idx = cep_rd_varint(r);
+		if (cep_rd_status(r) != CEP_OK || idx >= total) {
+			rv = CEP_ECORRUPT;
+			break;
+		}
+		while (rv == CEP_OK && m->nkeys <= idx) {
+			uint32_t k;
+			rv = nfa__key_slot(m, &k);
+		}
+		if (rv == CEP_OK) {
+			rv = grow_marks(restored, cap, (size_t) m->nkeys);
+		}
+		if (rv == CEP_OK && (*restored)[idx]) {
+			rv = CEP_ECORRUPT;
+		}
+		if (rv == CEP_OK) {
+			(*restored)[idx] = 1;
+			order[i]         = (uint32_t) idx;
+		}
+	}
+	if (rv == CEP_OK && m->nkeys != total) {
+		rv = CEP_ECORRUPT;
+	}
+	for (uint64_t i = n; rv == CEP_OK && i-- > 0;) {
+		nfa__key_release(m, order[i]);
+	}
+	cep_free(order, ((size_t) n + 1) * sizeof(uint32_t));
+	return (rv);
 }
 
 static cep_err
@@ -602,9 +670,10 @@ recount(nfa_matcher *m)
 	return (rv);
 }
 
-/* rebuild_free_lists links the gaps the restore left in the pools. */
+/* rebuild_free_lists links the gaps the restore left in the pools of
+ * events and nodes (their order does not matter). */
 static void
-rebuild_free_lists(nfa_matcher *m, const uint8_t *restored)
+rebuild_free_lists(nfa_matcher *m)
 {
 	nfa_hist *h = &m->hist;
 
@@ -620,11 +689,6 @@ rebuild_free_lists(nfa_matcher *m, const uint8_t *restored)
 		if (h->nodes[i].ev == 0) {
 			h->nodes[i].prev = h->node_free;
 			h->node_free     = i;
-		}
-	}
-	for (uint32_t k = m->nkeys; k-- > 0;) {
-		if (!restored[k]) {
-			nfa__key_release(m, k);
 		}
 	}
 }
@@ -663,6 +727,7 @@ nfa_matcher_restore(nfa_matcher *m, const void *data, size_t len)
 	cep_rd        r;
 	uint8_t      *restored = NULL;
 	size_t        restored_cap = 0;
+	uint64_t      nlive        = 0;
 	cep_err       rv;
 
 	if (m->failed != CEP_OK) {
@@ -691,7 +756,10 @@ nfa_matcher_restore(nfa_matcher *m, const void *data, size_t len)
 	    (rv = read_symbols(&r, &sm)) != CEP_OK ||
 	    (rv = read_events(&r, &m->hist, &sm)) != CEP_OK ||
 	    (rv = read_nodes(&r, &m->hist, m->pat->nleaves)) != CEP_OK ||
-	    (rv = read_keys(&r, m, &restored, &restored_cap)) != CEP_OK ||
+	    (rv = read_keys(&r, m, &restored, &restored_cap, &nlive)) !=
+	        CEP_OK ||
+	    (rv = read_free_keys(&r, m, &restored, &restored_cap, nlive)) !=
+	        CEP_OK ||
 	    (rv = read_buffer(&r, m)) != CEP_OK) {
 		goto out;
 	}
@@ -701,12 +769,10 @@ nfa_matcher_restore(nfa_matcher *m, const void *data, size_t len)
 		rv = CEP_ECORRUPT;
 		goto out;
 	}
-	if ((rv = recount(m)) != CEP_OK ||
-	    (rv = grow_marks(&restored, &restored_cap,
-	         (size_t) m->nkeys + 1)) != CEP_OK) {
+	if ((rv = recount(m)) != CEP_OK) {
 		goto out;
 	}
-	rebuild_free_lists(m, restored);
+	rebuild_free_lists(m);
 	for (uint32_t k = 0; rv == CEP_OK && k < m->nkeys; k++) {
 		if (m->keys[k].used) {
 			rv = nfa__schedule(m, k);

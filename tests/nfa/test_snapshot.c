@@ -63,6 +63,22 @@ assert_same_stats(nfa_matcher *a, nfa_matcher *b, const char *what,
 	ck_assert_int_eq(nfa_matcher_watermark(a), nfa_matcher_watermark(b));
 }
 
+/* assert_same_log fails with the first line where b departs from a. */
+static void
+assert_same_log(const mt_log *a, const mt_log *b, const char *what,
+    size_t i)
+{
+	size_t k = 0;
+
+	while (k < a->n && k < b->n && strcmp(a->lines[k], b->lines[k]) == 0) {
+		k++;
+	}
+	ck_assert_msg(k == a->n && k == b->n,
+	    "%s, event %zu: match %zu: straight %s, restored %s", what, i, k,
+	    k < a->n ? a->lines[k] : "(none)",
+	    k < b->n ? b->lines[k] : "(none)");
+}
+
 /* round_trip feeds events to matcher A straight and to matcher B that is
  * saved and restored into a fresh matcher after every event (and before
  * and after the end); both must give the same matches, ids and order
@@ -83,16 +99,13 @@ round_trip(nfa_prog *p, cep_event *const *evs, size_t n, int ordered,
 		CEP_ASSERT_OK(mt_drive(&a, evs[i], i + 1));
 		CEP_ASSERT_OK(mt_drive(&b, evs[i], i + 1));
 		reincarnate(&b.m, p, &lb, ordered);
-		ck_assert_msg(mt_log_equal(&la, &lb),
-		    "%s, event %zu: straight\n%s", what, i + 1,
-		    mt_log_text(&la));
+		assert_same_log(&la, &lb, what, i + 1);
 		assert_same_stats(a.m, b.m, what, i + 1);
 	}
 	CEP_ASSERT_OK(nfa_matcher_finish(a.m));
 	CEP_ASSERT_OK(nfa_matcher_finish(b.m));
 	reincarnate(&b.m, p, &lb, ordered);
-	ck_assert_msg(mt_log_equal(&la, &lb), "%s, at the end: straight\n%s",
-	    what, mt_log_text(&la));
+	assert_same_log(&la, &lb, what, n + 1);
 	assert_same_stats(a.m, b.m, what, n);
 	mt_driver_fini(&a);
 	mt_driver_fini(&b);
