@@ -687,73 +687,102 @@ START_TEST(random_damage_is_refused_or_harmless)
 }
 END_TEST
 
-#if 0
-START_TEST(huge_indices_are_refused_quickly)
+/* huge_index builds a snapshot of prog that is sound but for one pool
+ * index of 2^30 - 1: an event slot (0), a node (1) or a key slot (2). */
+static void
+huge_index(nfa_prog *p, int which, cep_buf *b)
 {
-	/* A snapshot claiming an event at slot 2^30 - 1, a node at a huge
-	 * index or a key at a huge slot: refused without first allocating
-	 * gigabytes. */
-	nfa_prog *p = mt_compile(small_yaml);
+	static const char *const names[] = { "id", "k", "kind" };
 	cep_event *ev = cep_test_event("{\"id\":1,\"k\":\"u\",\"kind\":\"a\"}");
-	mt_log    log;
+	uint32_t   big = (1u << 30) - 1;
+
+	cep_buf_put_u32(b, 0x4d504543u); /* "CEPM" */
+	cep_buf_put_u32(b, 2);
+	cep_buf_put_u64(b, nfa_prog_fingerprint(p));
+	cep_buf_put_i64(b, 5);
+	for (int i = 0; i < 7; i++) {
+		cep_buf_put_varint(b, 0);
+	}
+	cep_buf_put_varint(b, 3);
+	for (int i = 0; i < 3; i++) {
+		cep_buf_put_varint(b, cep_sym_intern_str(names[i]));
+		cep_buf_put_blob(b, names[i], strlen(names[i]));
+	}
+	/* One event, one node on it, one key whose run ends there. */
+	cep_buf_put_varint(b, 1);
+	cep_buf_put_varint(b, which == 0 ? big : 1);
+	cep_buf_put_i64(b, 1);
+	cep_buf_put_u64(b, 1);
+	cep_buf_put_blob(b, ev, ev->size);
+	cep_buf_put_varint(b, 1);
+	cep_buf_put_varint(b, which == 1 ? big : 1);
+	cep_buf_put_varint(b, which == 0 ? big : 1);
+	cep_buf_put_varint(b, 0);
+	cep_buf_put_varint(b, 0);
+	cep_buf_put_varint(b, 1);
+	cep_buf_put_varint(b, which == 2 ? big : 0);
+	cep_buf_put_u8(b, CEP_T_STR);
+	cep_buf_put_blob(b, "u", 1);
+	cep_buf_put_i64(b, 1);
+	cep_buf_put_varint(b, 1); /* runs */
+	cep_buf_put_varint(b, which == 1 ? big : 1);
+	cep_buf_put_varint(b, 1);
+	cep_buf_put_i64(b, 1);
+	cep_buf_put_i64(b, 1);
+	cep_buf_put_u64(b, 1);
+	cep_buf_put_varint(b, 0); /* held */
+	cep_buf_put_varint(b, 0); /* free key slots */
+	cep_buf_put_varint(b, 0); /* buffer */
+	cep_event_unref(ev, NULL);
+}
+
+/* check_huge restores huge_index(which) and wants ECORRUPT; the sound
+ * variant (which = -1) restores. */
+static void
+check_huge(int which)
+{
+	nfa_prog    *p = mt_compile(small_yaml);
+	mt_log       log;
 	nfa_matcher *m;
 	cep_buf      b;
 	cep_err      rv;
 
-	for (int which = 0; which < 3; which++) {
-		cep_buf_init(&b);
-		cep_buf_put_u32(&b, 0x4d504543u);
-		cep_buf_put_u32(&b, 1);
-		cep_buf_put_u64(&b, nfa_prog_fingerprint(p));
-		cep_buf_put_i64(&b, 5);
-		for (int i = 0; i < 7; i++) {
-			cep_buf_put_varint(&b, 0);
-		}
-		cep_buf_put_varint(&b, 0); /* symbols */
-		if (which == 0) {
-			cep_buf_put_varint(&b, 1); /* one event */
-			cep_buf_put_varint(&b, (1u << 30) - 1);
-			cep_buf_put_i64(&b, 1);
-			cep_buf_put_u64(&b, 1);
-			cep_buf_put_blob(&b, ev, ev->size);
-		} else {
-			cep_buf_put_varint(&b, 0);
-		}
-		if (which == 1) {
-			cep_buf_put_varint(&b, 1); /* one node */
-			cep_buf_put_varint(&b, (1u << 30) - 1);
-			cep_buf_put_varint(&b, 1);
-			cep_buf_put_varint(&b, 0);
-			cep_buf_put_varint(&b, 0);
-		} else {
-			cep_buf_put_varint(&b, 0);
-		}
-		if (which == 2) {
-			cep_buf_put_varint(&b, 1); /* one key */
-			cep_buf_put_varint(&b, (1u << 30) - 1);
-			cep_buf_put_u8(&b, CEP_T_INT);
-			cep_buf_put_i64(&b, 1);
-			cep_buf_put_i64(&b, 1);
-			cep_buf_put_varint(&b, 0);
-			cep_buf_put_varint(&b, 0);
-		} else {
-			cep_buf_put_varint(&b, 0);
-		}
-		cep_buf_put_varint(&b, 0); /* buffer */
-		mt_log_init(&log, 0);
-		CEP_ASSERT_OK(nfa_matcher_create(p, mt_log_match, &log, &m));
-		rv = nfa_matcher_restore(m, b.data, b.len);
-		ck_assert_msg(rv == CEP_ECORRUPT, "index %d: %s", which,
-		    cep_errname(rv));
-		nfa_matcher_destroy(m);
-		mt_log_fini(&log);
-		cep_buf_fini(&b);
-	}
-	cep_event_unref(ev, NULL);
+	mt_log_init(&log, 0);
+	cep_buf_init(&b);
+	huge_index(p, -1, &b);
+	CEP_ASSERT_OK(nfa_matcher_create(p, mt_log_match, &log, &m));
+	CEP_ASSERT_OK(nfa_matcher_restore(m, b.data, b.len));
+	nfa_matcher_destroy(m);
+	cep_buf_reset(&b);
+	huge_index(p, which, &b);
+	CEP_ASSERT_OK(nfa_matcher_create(p, mt_log_match, &log, &m));
+	rv = nfa_matcher_restore(m, b.data, b.len);
+	ck_assert_msg(rv == CEP_ECORRUPT, "index %d: %s", which,
+	    cep_errname(rv));
+	nfa_matcher_destroy(m);
+	cep_buf_fini(&b);
+	mt_log_fini(&log);
 	nfa_prog_unref(p);
 }
+
+START_TEST(a_huge_key_slot_is_refused_quickly)
+{
+	/* Bounded by the live keys and the free slots listed. */
+	check_huge(2);
+}
 END_TEST
-#endif
+
+/* Not in the default run (see snapshot_suite): event slots and node
+ * indices are only bounded by 2^30, so restore first grows the pool to
+ * 2^30 entries (32 GB of event slots, 16 GB of nodes) and zeroes it
+ * before finding the snapshot wrong.  Run with CEP_TEST_HUGE_INDICES=1
+ * on a machine that can take it. */
+START_TEST(huge_event_and_node_indices_are_refused_quickly)
+{
+	check_huge(0);
+	check_huge(1);
+}
+END_TEST
 
 START_TEST(another_programs_snapshot_is_refused)
 {
@@ -831,6 +860,16 @@ START_TEST(restore_into_a_used_matcher_is_einval)
 	{
 		cep_event *x = cep_test_event("{\"k\":\"z\",\"kind\":\"x\"}");
 		CEP_ASSERT_OK(nfa_matcher_push(m, x, 1, 1, 1, NULL));
+		cep_event_unref(x, NULL);
+	}
+	CEP_ASSERT_ERR(nfa_matcher_restore(m, b.data, b.len), CEP_EINVAL);
+	nfa_matcher_destroy(m);
+	/* After an event without a key, before any watermark: it waits in
+	 * the buffer. */
+	CEP_ASSERT_OK(nfa_matcher_create(p, mt_log_match, &log, &m));
+	{
+		cep_event *x = cep_test_event("{\"kind\":\"a\"}");
+		CEP_ASSERT_OK(nfa_matcher_push(m, x, 1, 1, NFA_TIME_MIN, NULL));
 		cep_event_unref(x, NULL);
 	}
 	CEP_ASSERT_ERR(nfa_matcher_restore(m, b.data, b.len), CEP_EINVAL);
@@ -919,7 +958,12 @@ snapshot_suite(void)
 	tcase_add_test(t, every_truncation_is_corrupt);
 	tcase_add_test(t, every_damaged_byte_is_refused_or_harmless);
 	tcase_add_test(t, random_damage_is_refused_or_harmless);
-	// tcase_add_test(t, huge_indices_are_refused_quickly);
+	tcase_add_test(t, a_huge_key_slot_is_refused_quickly);
+	/* A known bug: restore allocates gigabytes for a damaged event or
+	 * node index before refusing it (see the test). */
+	if (getenv("CEP_TEST_HUGE_INDICES") != NULL) {
+		tcase_add_test(t, huge_event_and_node_indices_are_refused_quickly);
+	}
 	tcase_add_test(t, another_programs_snapshot_is_refused);
 	tcase_add_test(t, restore_into_a_used_matcher_is_einval);
 	tcase_add_test(t, restore_survives_allocation_failure);
