@@ -335,6 +335,32 @@ START_TEST(ids_are_deterministic_and_tell_matches_apart)
 }
 END_TEST
 
+START_TEST(ids_are_stable_across_versions)
+{
+	char id[33];
+
+	/* Consumers drop duplicates by id across restarts and upgrades:
+	 * the id of a given match must not change. */
+	nfa_match_id(&match, id);
+	ck_assert_str_eq(id, "b24d1c9ef8e7ace80f6372c3b9748a31");
+	match.timeout = 1;
+	nfa_match_id(&match, id);
+	ck_assert_str_eq(id, "a97090664467c31f0215cc83239dfb9e");
+}
+END_TEST
+
+START_TEST(the_id_needs_no_memory)
+{
+	char want[33], got[33];
+
+	nfa_match_id(&match, want);
+	cep_alloc_fail_after(1, 1);
+	nfa_match_id(&match, got);
+	cep_alloc_fail_after(0, 0);
+	ck_assert_str_eq(got, want);
+}
+END_TEST
+
 START_TEST(ids_differ_between_patterns)
 {
 	nfa_prog *q = mt_compile("patterns:\n  - name: other\n    key: card\n"
@@ -469,6 +495,8 @@ match_suite(void)
 	tcase_add_test(t, the_id_is_32_hex_digits_and_matches_nfa_match_id);
 	tcase_add_test(t, ids_are_deterministic_and_tell_matches_apart);
 	tcase_add_test(t, ids_differ_between_patterns);
+	tcase_add_test(t, ids_are_stable_across_versions);
+	tcase_add_test(t, the_id_needs_no_memory);
 	suite_add_tcase(s, t);
 	return (s);
 }
