@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* hash.c: XXH3 wrappers and the open-addressing index. */
 #include <string.h>
+/* For XXH3_state_t's layout, so that a state can live on the stack. */
+#define XXH_STATIC_LINKING_ONLY
 #include <xxhash.h>
 
 #include "cep/alloc.h"
@@ -16,6 +18,35 @@ void
 cep_hash128(const void *p, size_t n, uint64_t *hi, uint64_t *lo)
 {
 	XXH128_hash_t h = XXH3_128bits(p, n);
+
+	*hi = h.high64;
+	*lo = h.low64;
+}
+
+_Static_assert(sizeof(XXH3_state_t) <=
+        sizeof(((cep_hash128_state *) 0)->opaque),
+    "cep_hash128_state too small for XXH3_state_t");
+_Static_assert(_Alignof(XXH3_state_t) <= 64,
+    "cep_hash128_state under-aligned for XXH3_state_t");
+
+void
+cep_hash128_init(cep_hash128_state *s)
+{
+	memset(s, 0, sizeof(*s));
+	(void) XXH3_128bits_reset((XXH3_state_t *) (void *) s->opaque);
+}
+
+void
+cep_hash128_add(cep_hash128_state *s, const void *p, size_t n)
+{
+	(void) XXH3_128bits_update((XXH3_state_t *) (void *) s->opaque, p, n);
+}
+
+void
+cep_hash128_digest(const cep_hash128_state *s, uint64_t *hi, uint64_t *lo)
+{
+	XXH128_hash_t h = XXH3_128bits_digest(
+	    (const XXH3_state_t *) (const void *) s->opaque);
 
 	*hi = h.high64;
 	*lo = h.low64;
