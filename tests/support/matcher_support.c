@@ -273,8 +273,10 @@ mt_log_same_multiset(const mt_log *a, const mt_log *b)
 	x = malloc((a->n + 1) * sizeof(char *));
 	y = malloc((b->n + 1) * sizeof(char *));
 	ck_assert(x != NULL && y != NULL);
-	memcpy(x, a->lines, a->n * sizeof(char *));
-	memcpy(y, b->lines, b->n * sizeof(char *));
+	for (size_t i = 0; i < a->n; i++) {
+		x[i] = a->lines[i];
+		y[i] = b->lines[i];
+	}
 	qsort(x, a->n, sizeof(char *), cmp_line);
 	qsort(y, b->n, sizeof(char *), cmp_line);
 	for (size_t i = 0; same && i < a->n; i++) {
