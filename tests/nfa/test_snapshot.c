@@ -348,6 +348,10 @@ intern_junk(const char *prefix, int n)
 	}
 }
 
+/* Whether "ts" was interned before the children were forked (as with
+ * CK_FORK=no after other tests): then both number it alike. */
+static int ts_known;
+
 /* first_half runs in a child: junk symbols, the case, half its events;
  * writes its log lines then the snapshot to fd as
  * u64 nlines, (u64 len, bytes)*, u64 len, snapshot, u32 sym of "ts". */
@@ -449,7 +453,7 @@ second_half(const char *name, int in, int out)
 		}
 		if (nfa_matcher_finish(d.m) != CEP_OK) {
 			snprintf(msg, sizeof(msg), "finish failed");
-		} else if (ts_first == cep_sym_lookup("ts", 2)) {
+		} else if (!ts_known && ts_first == cep_sym_lookup("ts", 2)) {
 			snprintf(msg, sizeof(msg), "same symbol numbers");
 		} else if (!mt_log_equal(&straight, &resumed)) {
 			snprintf(msg, sizeof(msg), "straight:\n%.200s\nresumed:\n",
@@ -472,6 +476,7 @@ START_TEST(a_snapshot_moves_to_a_process_with_other_symbol_numbers)
 	char **names;
 	size_t n = mt_case_names(&names);
 
+	ts_known = cep_sym_lookup("ts", 2) != CEP_SYM_NONE;
 	for (size_t i = 0; i < n; i++) {
 		int   to_second[2], to_parent[2], status;
 		pid_t first, second;
