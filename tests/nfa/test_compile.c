@@ -65,7 +65,7 @@ count_of(const char *hay, const char *needle)
 	int n = 0;
 
 	for (const char *s = strstr(hay, needle); s != NULL;
-	     s = strstr(s + 1, needle)) {
+	     s             = strstr(s + 1, needle)) {
 		n++;
 	}
 	return (n);
@@ -99,7 +99,7 @@ static const char *const group_yaml =
 
 START_TEST(not_next_adds_its_state_and_a_stop_state)
 {
-	nfa_prog *p = mt_compile(not_next_yaml);
+	nfa_prog *p     = mt_compile(not_next_yaml);
 	int       stops = 0, finals = 0, starts = 0;
 
 	/* final, c, the not_next state, its stop state, a. */
@@ -142,12 +142,12 @@ END_TEST
 
 START_TEST(a_group_repeated_twice_compiles_twice)
 {
-	const char *once = HEAD "    sequence:\n"
-	                        "      - begin: a\n"
-	                        "      - followed_by: g\n"
-	                        "        sequence:\n"
-	                        "          - begin: x\n"
-	                        "          - next: y\n";
+	const char *once  = HEAD "    sequence:\n"
+	                         "      - begin: a\n"
+	                         "      - followed_by: g\n"
+	                         "        sequence:\n"
+	                         "          - begin: x\n"
+	                         "          - next: y\n";
 	const char *twice = HEAD "    sequence:\n"
 	                         "      - begin: a\n"
 	                         "      - followed_by: g\n"
@@ -291,34 +291,36 @@ START_TEST(dot_of_a_greedy_loop_shows_the_guard)
 	ck_assert_int_eq(count_of(d, " [label="), 6 + count_of(d, " -> "));
 	ck_assert_int_eq(count_of(d, "shape=doublecircle"), 1);
 	ck_assert_int_eq(count_of(d, "style=bold"), 1);
-	ck_assert_int_eq(count_of(d, "label=\"proceed: "),
-	    count_of(d, ", style=dashed]"));
+	ck_assert_int_eq(
+	    count_of(d, "label=\"proceed: "), count_of(d, ", style=dashed]"));
 }
 END_TEST
 
 START_TEST(dot_of_a_lazy_loop_has_no_guard)
 {
-	const char *lazy = HEAD "    sequence:\n"
-	                        "      - begin: a\n        where: kind == \"a\"\n"
-	                        "      - followed_by: b\n        where: kind == "
-	                        "\"b\"\n        one_or_more: true\n"
-	                        "      - followed_by: c\n        where: kind == "
-	                        "\"c\"\n";
-	const char *d    = dot(lazy);
+	const char *lazy =
+	    HEAD "    sequence:\n"
+	         "      - begin: a\n        where: kind == \"a\"\n"
+	         "      - followed_by: b\n        where: kind == "
+	         "\"b\"\n        one_or_more: true\n"
+	         "      - followed_by: c\n        where: kind == "
+	         "\"c\"\n";
+	const char *d = dot(lazy);
 
-	ck_assert_msg(strstr(d, "and (not (kind == \\\"b\\\"))") == NULL, "%s",
-	    d);
+	ck_assert_msg(
+	    strstr(d, "and (not (kind == \\\"b\\\"))") == NULL, "%s", d);
 }
 END_TEST
 
 START_TEST(dot_marks_stop_and_pending_states_and_gaps)
 {
-	const char *d = dot(HEAD "    within: 3ms\n"
-	                         "    sequence:\n"
-	                         "      - begin: a\n        where: x == 1\n"
-	                         "        max_gap: 2ms\n"
-	                         "      - not_followed_by: b\n        where: x == "
-	                         "2\n");
+	const char *d =
+	    dot(HEAD "    within: 3ms\n"
+	             "    sequence:\n"
+	             "      - begin: a\n        where: x == 1\n"
+	             "        max_gap: 2ms\n"
+	             "      - not_followed_by: b\n        where: x == "
+	             "2\n");
 
 	ck_assert_msg(count_of(d, "shape=Mcircle") == 1, "%s", d);
 	ck_assert_msg(count_of(d, "style=dashed]") >= 1, "%s", d);
@@ -371,14 +373,14 @@ START_TEST(compile_survives_allocation_failure)
 
 	for (size_t k = 0; k < sizeof(yamls) / sizeof(yamls[0]); k++) {
 		srv_rules *r;
-		cep_diag  *d = cep_diag_create();
+		cep_diag  *d  = cep_diag_create();
 		size_t     ok = 0;
 
 		for (uint64_t n = 1; ok == 0; n++) {
 			nfa_prog *p = NULL;
 			cep_err   rv;
-			CEP_ASSERT_OK(srv_rules_load_text("rules.yaml", yamls[k],
-			    strlen(yamls[k]), &r, d));
+			CEP_ASSERT_OK(srv_rules_load_text(
+			    "rules.yaml", yamls[k], strlen(yamls[k]), &r, d));
 			cep_alloc_fail_after(n, 1);
 			rv = nfa_prog_create(r->patterns[0], &p, d);
 			cep_alloc_fail_after(0, 0);
@@ -416,7 +418,8 @@ START_TEST(every_conformance_pattern_compiles)
 			for (uint32_t s = 0; s < p->nstates; s++) {
 				final += p->states[s].type == NFA_ST_FINAL;
 				start += p->states[s].type == NFA_ST_START;
-				for (uint32_t e = 0; e < p->states[s].nedges; e++) {
+				for (uint32_t e = 0; e < p->states[s].nedges;
+				     e++) {
 					const nfa_edge *ed =
 					    &p->edges[p->states[s].edge0 + e];
 					ck_assert_uint_eq(ed->from, s);
@@ -427,8 +430,8 @@ START_TEST(every_conformance_pattern_compiles)
 			/* A final sink copied without transitive nots is
 			 * another final state, as in FlinkCEP. */
 			ck_assert_msg(final >= 1 && start == 1,
-			    "%s: %d final and %d start states", names[i], final,
-			    start);
+			    "%s: %d final and %d start states", names[i],
+			    final, start);
 			cep_buf_init(&b);
 			CEP_ASSERT_OK(nfa_prog_dot(p, &b));
 			ck_assert_uint_gt(b.len, 20);

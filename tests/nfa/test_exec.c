@@ -36,13 +36,13 @@ __wrap_nfa_expr_test(const nfa_expr *e, const nfa_eval_ctx *ctx)
 }
 #endif
 
-/* ---- helpers -------------------------------------------------------------- */
+/* ---- helpers --------------------------------------------------------------
+ */
 
 /* run feeds the events (notation, one per string) in order with the
  * watermark at each event's time, ordered, then finishes when `finish`. */
 static void
-run(nfa_prog *p, mt_log *log, const char *const *events, size_t n,
-    int finish)
+run(nfa_prog *p, mt_log *log, const char *const *events, size_t n, int finish)
 {
 	mt_driver d;
 
@@ -63,12 +63,14 @@ kind_event(int64_t id, int64_t ts, const char *kind)
 {
 	char text[128];
 
-	snprintf(text, sizeof(text), "{\"id\":%lld,\"ts\":%lld,\"kind\":\"%s\"}",
-	    (long long) id, (long long) ts, kind);
+	snprintf(text, sizeof(text),
+	    "{\"id\":%lld,\"ts\":%lld,\"kind\":\"%s\"}", (long long) id,
+	    (long long) ts, kind);
 	return (cep_test_event(text));
 }
 
-/* ---- order of matches ------------------------------------------------------ */
+/* ---- order of matches ------------------------------------------------------
+ */
 
 static const char *const combinations_yaml =
     HEAD "    sequence:\n"
@@ -94,21 +96,22 @@ START_TEST(matches_completing_together_come_in_event_sequence_order)
 	run(p, &log, evs, 5, 0);
 	/* Every subset of the a's, compared event by event (a prefix
 	 * first is not how it goes: [1,2,..] < [1,c] since 2 < 5). */
-	MT_ASSERT_LOG(&log, "p|match|a:[1,2,3,4];c:[5]\n"
-	                    "p|match|a:[1,2,3];c:[5]\n"
-	                    "p|match|a:[1,2,4];c:[5]\n"
-	                    "p|match|a:[1,2];c:[5]\n"
-	                    "p|match|a:[1,3,4];c:[5]\n"
-	                    "p|match|a:[1,3];c:[5]\n"
-	                    "p|match|a:[1,4];c:[5]\n"
-	                    "p|match|a:[1];c:[5]\n"
-	                    "p|match|a:[2,3,4];c:[5]\n"
-	                    "p|match|a:[2,3];c:[5]\n"
-	                    "p|match|a:[2,4];c:[5]\n"
-	                    "p|match|a:[2];c:[5]\n"
-	                    "p|match|a:[3,4];c:[5]\n"
-	                    "p|match|a:[3];c:[5]\n"
-	                    "p|match|a:[4];c:[5]\n");
+	MT_ASSERT_LOG(&log,
+	    "p|match|a:[1,2,3,4];c:[5]\n"
+	    "p|match|a:[1,2,3];c:[5]\n"
+	    "p|match|a:[1,2,4];c:[5]\n"
+	    "p|match|a:[1,2];c:[5]\n"
+	    "p|match|a:[1,3,4];c:[5]\n"
+	    "p|match|a:[1,3];c:[5]\n"
+	    "p|match|a:[1,4];c:[5]\n"
+	    "p|match|a:[1];c:[5]\n"
+	    "p|match|a:[2,3,4];c:[5]\n"
+	    "p|match|a:[2,3];c:[5]\n"
+	    "p|match|a:[2,4];c:[5]\n"
+	    "p|match|a:[2];c:[5]\n"
+	    "p|match|a:[3,4];c:[5]\n"
+	    "p|match|a:[3];c:[5]\n"
+	    "p|match|a:[4];c:[5]\n");
 	mt_log_fini(&log);
 	nfa_prog_unref(p);
 }
@@ -135,15 +138,17 @@ START_TEST(skip_to_next_applies_in_that_order)
 	mt_log_init(&log, 0);
 	run(p, &log, evs, 4, 1);
 	/* The first match of each start prunes the others of that start. */
-	MT_ASSERT_LOG(&log, "p|match|a:[1,2,3];c:[4]\n"
-	                    "p|match|a:[2,3];c:[4]\n"
-	                    "p|match|a:[3];c:[4]\n");
+	MT_ASSERT_LOG(&log,
+	    "p|match|a:[1,2,3];c:[4]\n"
+	    "p|match|a:[2,3];c:[4]\n"
+	    "p|match|a:[3];c:[4]\n");
 	mt_log_fini(&log);
 	nfa_prog_unref(p);
 }
 END_TEST
 
-/* ---- negative steps ------------------------------------------------------- */
+/* ---- negative steps -------------------------------------------------------
+ */
 
 START_TEST(not_next_kills_the_branch)
 {
@@ -155,16 +160,16 @@ START_TEST(not_next_kills_the_branch)
 		"{\"id\":5,\"ts\":5,\"kind\":\"x\"}",
 		"{\"id\":6,\"ts\":6,\"kind\":\"c\"}",
 	};
-	nfa_prog   *p = mt_compile(HEAD "    sequence:\n"
-	                                "      - begin: a\n"
-	                                "        where: kind == \"a\"\n"
-	                                "      - not_next: b\n"
-	                                "        where: kind == \"b\"\n"
-	                                "      - followed_by: c\n"
-	                                "        where: kind == \"c\"\n");
-	mt_log      log;
-	mt_driver   d;
-	nfa_stats   st;
+	nfa_prog *p = mt_compile(HEAD "    sequence:\n"
+	                              "      - begin: a\n"
+	                              "        where: kind == \"a\"\n"
+	                              "      - not_next: b\n"
+	                              "        where: kind == \"b\"\n"
+	                              "      - followed_by: c\n"
+	                              "        where: kind == \"c\"\n");
+	mt_log    log;
+	mt_driver d;
+	nfa_stats st;
 
 	mt_log_init(&log, 0);
 	mt_driver_init(&d, p, &log, 1);
@@ -246,7 +251,8 @@ START_TEST(not_followed_by_at_the_end_completes_when_the_window_closes)
 }
 END_TEST
 
-/* ---- held matches --------------------------------------------------------- */
+/* ---- held matches ---------------------------------------------------------
+ */
 
 static const char *const held_yaml =
     HEAD "    skip: skip_past_last_event\n"
@@ -347,7 +353,8 @@ START_TEST(a_held_match_goes_out_when_the_earlier_one_times_out)
 }
 END_TEST
 
-/* ---- the condition cache -------------------------------------------------- */
+/* ---- the condition cache --------------------------------------------------
+ */
 
 #ifdef CEP_TEST_WRAP
 START_TEST(an_event_only_condition_is_evaluated_once_per_event)
@@ -385,8 +392,8 @@ START_TEST(an_event_only_condition_is_evaluated_once_per_event)
 	{
 		/* A condition reading the partial match is evaluated for
 		 * every run that reaches it. */
-		cep_event *ev =
-		    cep_test_event("{\"id\":99,\"ts\":20,\"kind\":\"x\",\"n\":0}");
+		cep_event *ev = cep_test_event(
+		    "{\"id\":99,\"ts\":20,\"kind\":\"x\",\"n\":0}");
 		count_text  = "n > count(a)";
 		count_calls = 0;
 		CEP_ASSERT_OK(mt_drive(&d, ev, 99));
@@ -402,7 +409,8 @@ START_TEST(an_event_only_condition_is_evaluated_once_per_event)
 END_TEST
 #endif
 
-/* ---- the bound on partial matches ----------------------------------------- */
+/* ---- the bound on partial matches -----------------------------------------
+ */
 
 /* flood pushes n a-events into one key of a pattern whose partial matches
  * double with each; checks the bound after each and returns the stats. */
@@ -417,11 +425,12 @@ flood(const char *limits, uint64_t bound, int n, nfa_stats *st)
 	double    secs;
 
 	snprintf(yaml, sizeof(yaml),
-	    HEAD "%s"
-	         "    sequence:\n"
-	         "      - begin: a\n        where: kind == \"a\"\n"
-	         "        one_or_more: true\n        allow_combinations: true\n"
-	         "      - followed_by: c\n        where: kind == \"c\"\n",
+	    HEAD
+	    "%s"
+	    "    sequence:\n"
+	    "      - begin: a\n        where: kind == \"a\"\n"
+	    "        one_or_more: true\n        allow_combinations: true\n"
+	    "      - followed_by: c\n        where: kind == \"c\"\n",
 	    limits);
 	p = mt_compile(yaml);
 	mt_log_init(&log, 0);
@@ -497,9 +506,9 @@ START_TEST(drop_oldest_keeps_the_newest_and_drop_newest_the_oldest)
 	static const char *const policies[] = { "drop_oldest", "drop_newest",
 		"reject_start" };
 	static const char *const want[]     = {
-                "p|match|a:[2];c:[4]\np|match|a:[3];c:[4]\n",
-                "p|match|a:[1];c:[4]\np|match|a:[2];c:[4]\n",
-                "p|match|a:[1];c:[4]\np|match|a:[2];c:[4]\n",
+		    "p|match|a:[2];c:[4]\np|match|a:[3];c:[4]\n",
+		    "p|match|a:[1];c:[4]\np|match|a:[2];c:[4]\n",
+		    "p|match|a:[1];c:[4]\np|match|a:[2];c:[4]\n",
 	};
 
 	for (int k = 0; k < 3; k++) {
@@ -507,10 +516,11 @@ START_TEST(drop_oldest_keeps_the_newest_and_drop_newest_the_oldest)
 		nfa_prog *p;
 		mt_log    log;
 		snprintf(yaml, sizeof(yaml),
-		    HEAD "    max_partial_matches: 2\n    overflow: %s\n"
-		         "    sequence:\n"
-		         "      - begin: a\n        where: kind == \"a\"\n"
-		         "      - followed_by: c\n        where: kind == \"c\"\n",
+		    HEAD
+		    "    max_partial_matches: 2\n    overflow: %s\n"
+		    "    sequence:\n"
+		    "      - begin: a\n        where: kind == \"a\"\n"
+		    "      - followed_by: c\n        where: kind == \"c\"\n",
 		    policies[k]);
 		p = mt_compile(yaml);
 		mt_log_init(&log, 0);
@@ -522,7 +532,8 @@ START_TEST(drop_oldest_keeps_the_newest_and_drop_newest_the_oldest)
 }
 END_TEST
 
-/* ---- no allocation once warm ---------------------------------------------- */
+/* ---- no allocation once warm ----------------------------------------------
+ */
 
 struct counts {
 	uint64_t matches;
@@ -570,7 +581,7 @@ steady(const char *extra, int string_key, int ordered)
 	char          yaml[1024];
 	nfa_prog     *p;
 	nfa_matcher  *m;
-	struct counts c = { 0, 0 };
+	struct counts c   = { 0, 0 };
 	cep_event   **evs = calloc(WARM + N, sizeof(cep_event *));
 	uint64_t      before_m, before_t;
 	int           failed_at = -1;
@@ -590,8 +601,8 @@ steady(const char *extra, int string_key, int ordered)
 	CEP_ASSERT_OK(nfa_matcher_create(p, count_match, &c, &m));
 	nfa_matcher_set_ordered(m, ordered);
 	for (int i = 0; i < WARM; i++) {
-		CEP_ASSERT_OK(nfa_matcher_push(m, evs[i], i, (uint64_t) i + 1, i,
-		    NULL));
+		CEP_ASSERT_OK(
+		    nfa_matcher_push(m, evs[i], i, (uint64_t) i + 1, i, NULL));
 	}
 	before_m = c.matches;
 	before_t = c.timeouts;
@@ -643,7 +654,8 @@ exec_suite(void)
 	Suite *s = suite_create("exec");
 	TCase *t = tcase_create("order");
 
-	tcase_add_test(t, matches_completing_together_come_in_event_sequence_order);
+	tcase_add_test(
+	    t, matches_completing_together_come_in_event_sequence_order);
 	tcase_add_test(t, skip_to_next_applies_in_that_order);
 	suite_add_tcase(s, t);
 	t = tcase_create("negative");
@@ -655,7 +667,8 @@ exec_suite(void)
 	t = tcase_create("held");
 	tcase_add_test(t, a_match_waits_for_an_earlier_partial_match);
 	tcase_add_test(t, without_a_skip_strategy_nothing_is_held);
-	tcase_add_test(t, a_held_match_goes_out_when_the_earlier_one_times_out);
+	tcase_add_test(
+	    t, a_held_match_goes_out_when_the_earlier_one_times_out);
 	suite_add_tcase(s, t);
 #ifdef CEP_TEST_WRAP
 	t = tcase_create("cache");
@@ -667,8 +680,10 @@ exec_suite(void)
 	tcase_add_test(t, drop_oldest_bounds_an_exploding_key);
 	tcase_add_test(t, drop_newest_bounds_an_exploding_key);
 	tcase_add_test(t, reject_start_bounds_an_exploding_key);
-	tcase_add_test(t, the_default_bound_holds_ten_million_partial_matches_down);
-	tcase_add_test(t, drop_oldest_keeps_the_newest_and_drop_newest_the_oldest);
+	tcase_add_test(
+	    t, the_default_bound_holds_ten_million_partial_matches_down);
+	tcase_add_test(
+	    t, drop_oldest_keeps_the_newest_and_drop_newest_the_oldest);
 	suite_add_tcase(s, t);
 	t = tcase_create("steady");
 	tcase_add_test(t, a_warm_matcher_allocates_nothing_per_event);

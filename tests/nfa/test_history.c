@@ -132,7 +132,8 @@ START_TEST(freed_entries_are_reused_before_the_pools_grow)
 	uint32_t nevs, nnodes;
 
 	for (int i = 0; i < 8; i++) {
-		CEP_ASSERT_OK(nfa__hist_store(&h, ev, i, (uint64_t) i, &slots[i]));
+		CEP_ASSERT_OK(
+		    nfa__hist_store(&h, ev, i, (uint64_t) i, &slots[i]));
 		CEP_ASSERT_OK(nfa__hist_node(&h, slots[i], 0, 0, &nodes[i]));
 		nfa__hist_ev_unref(&h, slots[i]);
 	}
@@ -205,8 +206,8 @@ START_TEST(a_warm_history_allocates_nothing)
 	cep_alloc_fail_after(1, 1);
 	for (int i = 0; i < 1000; i++) {
 		cep_err a = nfa__hist_store(&h, ev, i, (uint64_t) i, &slot);
-		cep_err b = a == CEP_OK ? nfa__hist_node(&h, slot, 0, 0, &node)
-		                        : a;
+		cep_err b =
+		    a == CEP_OK ? nfa__hist_node(&h, slot, 0, 0, &node) : a;
 		if (a == CEP_OK) {
 			nfa__hist_ev_unref(&h, slot);
 		}

@@ -8,27 +8,26 @@
 
 #include "tests/support/matcher_support.h"
 
-static const char *const yaml =
-    "patterns:\n"
-    "  - name: card-testing\n"
-    "    key: card\n"
-    "    sequence:\n"
-    "      - begin: small\n"
-    "        where: amount < 2\n"
-    "        times: [1, 3]\n"
-    "      - followed_by: middle\n"
-    "        where: amount == 50\n"
-    "        optional: true\n"
-    "      - followed_by: big\n"
-    "        where: amount > 100\n"
-    "    emit:\n"
-    "      total: sum(small.amount)\n"
-    "      n: count(small)\n"
-    "      last_amount: amount\n"
-    "      first_card: first(small.card)\n"
-    "      none: first(middle.amount)\n"
-    "      broken: amount + card\n"
-    "      halves: sum(small.amount) / 2\n";
+static const char *const yaml = "patterns:\n"
+                                "  - name: card-testing\n"
+                                "    key: card\n"
+                                "    sequence:\n"
+                                "      - begin: small\n"
+                                "        where: amount < 2\n"
+                                "        times: [1, 3]\n"
+                                "      - followed_by: middle\n"
+                                "        where: amount == 50\n"
+                                "        optional: true\n"
+                                "      - followed_by: big\n"
+                                "        where: amount > 100\n"
+                                "    emit:\n"
+                                "      total: sum(small.amount)\n"
+                                "      n: count(small)\n"
+                                "      last_amount: amount\n"
+                                "      first_card: first(small.card)\n"
+                                "      none: first(middle.amount)\n"
+                                "      broken: amount + card\n"
+                                "      halves: sum(small.amount) / 2\n";
 
 static nfa_prog    *prog;
 static cep_event   *evs[4];
@@ -84,8 +83,8 @@ get(const cep_event *rec, const char *name)
 {
 	cep_val v;
 
-	ck_assert_msg(cep_map_get(rec, cep_event_root(rec), name, strlen(name),
-	                  &v),
+	ck_assert_msg(
+	    cep_map_get(rec, cep_event_root(rec), name, strlen(name), &v),
 	    "no field %s", name);
 	return (v);
 }
@@ -105,9 +104,9 @@ field(const cep_val *m, const char *name)
 	cep_val v;
 
 	ck_assert_int_eq(m->type, CEP_T_MAP);
-	ck_assert_msg(cep_map_get(m->u.c.ev, cep_event_cont(m->u.c.ev,
-	                                         m->u.c.off),
-	                  name, strlen(name), &v),
+	ck_assert_msg(
+	    cep_map_get(m->u.c.ev, cep_event_cont(m->u.c.ev, m->u.c.off), name,
+	        strlen(name), &v),
 	    "no field %s", name);
 	return (v);
 }
@@ -123,7 +122,8 @@ keys(const cep_val *m)
 	cep_val      v;
 
 	text[0] = '\0';
-	cep_map_iter_init(&it, m->u.c.ev, cep_event_cont(m->u.c.ev, m->u.c.off));
+	cep_map_iter_init(
+	    &it, m->u.c.ev, cep_event_cont(m->u.c.ev, m->u.c.off));
 	while (cep_map_iter_next(&it, &name, &len, &v)) {
 		used += (size_t) snprintf(text + used, sizeof(text) - used,
 		    "%s%.*s", used > 0 ? "," : "", (int) len, name);
@@ -225,8 +225,8 @@ START_TEST(emit_values_are_computed_and_a_failing_one_is_null)
 	cep_val    e   = get(rec, "emit");
 	cep_val    v;
 
-	ck_assert_str_eq(keys(&e),
-	    "total,n,last_amount,first_card,none,broken,halves");
+	ck_assert_str_eq(
+	    keys(&e), "total,n,last_amount,first_card,none,broken,halves");
 	v = field(&e, "total");
 	ck_assert_int_eq(v.type, CEP_T_DOUBLE);
 	ck_assert(v.u.d == 2.5);
@@ -363,10 +363,10 @@ END_TEST
 
 START_TEST(ids_differ_between_patterns)
 {
-	nfa_prog *q = mt_compile("patterns:\n  - name: other\n    key: card\n"
-	                         "    sequence:\n      - begin: small\n"
-	                         "      - followed_by: middle\n"
-	                         "      - followed_by: big\n");
+	nfa_prog *q  = mt_compile("patterns:\n  - name: other\n    key: card\n"
+	                           "    sequence:\n      - begin: small\n"
+	                           "      - followed_by: middle\n"
+	                           "      - followed_by: big\n");
 	nfa_match m2 = match;
 	char      a[33], c[33];
 
@@ -381,7 +381,7 @@ END_TEST
 START_TEST(an_unkeyed_match_has_a_null_key)
 {
 	nfa_prog  *q   = mt_compile("patterns:\n  - name: u\n    sequence:\n"
-	                            "      - begin: small\n");
+	                               "      - begin: small\n");
 	cep_val    nul = cep_val_null();
 	nfa_match  m2  = match;
 	cep_event *rec;
@@ -402,7 +402,7 @@ END_TEST
 START_TEST(other_key_types_are_kept)
 {
 	cep_val    keys_[3] = { cep_val_int(-7), cep_val_bool(1),
-                cep_val_double(2.5) };
+		   cep_val_double(2.5) };
 	cep_event *rec;
 	cep_val    v;
 
@@ -480,7 +480,8 @@ match_suite(void)
 	TCase *t = tcase_create("build");
 
 	tcase_add_checked_fixture(t, setup, teardown);
-	tcase_add_test(t, a_record_has_pattern_key_start_end_match_emit_and_id);
+	tcase_add_test(
+	    t, a_record_has_pattern_key_start_end_match_emit_and_id);
 	tcase_add_test(t, match_groups_events_by_step_in_pattern_order);
 	tcase_add_test(t, emit_values_are_computed_and_a_failing_one_is_null);
 	tcase_add_test(t, a_timed_out_match_says_so);

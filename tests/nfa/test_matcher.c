@@ -33,8 +33,7 @@ ev_at(int id, int64_t ts, int k, const char *kind)
 /* push offers event (id, ts, k, kind) with sequence id and watermark wm;
  * returns *late. */
 static int
-push(nfa_matcher *m, int id, int64_t ts, int k, const char *kind,
-    int64_t wm)
+push(nfa_matcher *m, int id, int64_t ts, int k, const char *kind, int64_t wm)
 {
 	cep_event *ev   = ev_at(id, ts, k, kind);
 	int        late = -1;
@@ -55,7 +54,8 @@ matcher(nfa_prog *p, mt_log *log, int ordered)
 	return (m);
 }
 
-/* ---- late events and the watermark ---------------------------------------- */
+/* ---- late events and the watermark ----------------------------------------
+ */
 
 START_TEST(an_event_older_than_the_watermark_is_late)
 {
@@ -171,7 +171,8 @@ START_TEST(the_watermark_never_goes_back)
 }
 END_TEST
 
-/* ---- reordering ------------------------------------------------------------ */
+/* ---- reordering ------------------------------------------------------------
+ */
 
 struct arrival {
 	int64_t  at;
@@ -206,20 +207,22 @@ key_lines(const mt_log *log, int k, mt_log *out)
 START_TEST(out_of_order_input_within_max_delay_matches_as_sorted)
 {
 	static const char *const patterns[] = {
-		HEAD "    key: k\n    max_delay: 8ms\n    within: 12ms\n"
-		     "    timeouts: true\n"
-		     "    sequence:\n"
-		     "      - begin: a\n        where: kind == \"a\"\n"
-		     "      - followed_by: b\n        where: kind == \"b\"\n"
-		     "        one_or_more: true\n"
-		     "      - followed_by_any: c\n        where: kind == \"c\"\n",
-		HEAD "    key: k\n    max_delay: 8ms\n    within: 20ms\n"
-		     "    timeouts: true\n    skip: skip_past_last_event\n"
-		     "    sequence:\n"
-		     "      - begin: a\n        where: kind == \"a\"\n"
-		     "      - not_followed_by: x\n        where: kind == \"x\"\n"
-		     "      - followed_by: b\n        where: kind == \"b\"\n"
-		     "        times: [1, 2]\n",
+		HEAD
+		"    key: k\n    max_delay: 8ms\n    within: 12ms\n"
+		"    timeouts: true\n"
+		"    sequence:\n"
+		"      - begin: a\n        where: kind == \"a\"\n"
+		"      - followed_by: b\n        where: kind == \"b\"\n"
+		"        one_or_more: true\n"
+		"      - followed_by_any: c\n        where: kind == \"c\"\n",
+		HEAD
+		"    key: k\n    max_delay: 8ms\n    within: 20ms\n"
+		"    timeouts: true\n    skip: skip_past_last_event\n"
+		"    sequence:\n"
+		"      - begin: a\n        where: kind == \"a\"\n"
+		"      - not_followed_by: x\n        where: kind == \"x\"\n"
+		"      - followed_by: b\n        where: kind == \"b\"\n"
+		"        times: [1, 2]\n",
 	};
 	static const char *const kinds[] = { "a", "b", "c", "x" };
 	enum { N = 400 };
@@ -230,7 +233,7 @@ START_TEST(out_of_order_input_within_max_delay_matches_as_sorted)
 	for (int i = 0; i < N; i++) {
 		int64_t ts = i / 2; /* pairs share a time */
 		evs[i]     = ev_at(i + 1, ts, (int) (mt_rand(&rng) % 3),
-                    kinds[mt_rand(&rng) % 4]);
+		        kinds[mt_rand(&rng) % 4]);
 		arr[i].at  = ts + (int64_t) (mt_rand(&rng) % 9);
 		arr[i].seq = (uint64_t) i + 1;
 	}
@@ -258,10 +261,12 @@ START_TEST(out_of_order_input_within_max_delay_matches_as_sorted)
 		mt_driver_init(&d, p, &shuffled, 0);
 		for (int i = 0; i < N; i++) {
 			int late = 1;
-			CEP_ASSERT_OK(nfa_matcher_push(d.m, evs[arr[i].seq - 1],
-			    (int64_t) ((arr[i].seq - 1) / 2), arr[i].seq,
-			    (d.wm = arr[i].at - 8 > d.wm ? arr[i].at - 8 : d.wm),
-			    &late));
+			CEP_ASSERT_OK(
+			    nfa_matcher_push(d.m, evs[arr[i].seq - 1],
+			        (int64_t) ((arr[i].seq - 1) / 2), arr[i].seq,
+			        (d.wm = arr[i].at - 8 > d.wm ? arr[i].at - 8
+			                                     : d.wm),
+			        &late));
 			ck_assert_int_eq(late, 0);
 		}
 		CEP_ASSERT_OK(nfa_matcher_finish(d.m));
@@ -294,7 +299,8 @@ START_TEST(out_of_order_input_within_max_delay_matches_as_sorted)
 }
 END_TEST
 
-/* ---- keys ------------------------------------------------------------------- */
+/* ---- keys
+ * ------------------------------------------------------------------- */
 
 START_TEST(bad_keys_are_counted_and_skipped)
 {
@@ -365,10 +371,11 @@ START_TEST(keys_of_every_scalar_type_partition)
 			ck_assert_uint_eq(st.keys, 4);
 		}
 	}
-	MT_ASSERT_LOG(&log, "p|match|1.5|a:[4];b:[5]\n"
-	                    "p|match|true|a:[3];b:[6]\n"
-	                    "p|match|1|a:[2];b:[7]\n"
-	                    "p|match|\"1\"|a:[1];b:[8]\n");
+	MT_ASSERT_LOG(&log,
+	    "p|match|1.5|a:[4];b:[5]\n"
+	    "p|match|true|a:[3];b:[6]\n"
+	    "p|match|1|a:[2];b:[7]\n"
+	    "p|match|\"1\"|a:[1];b:[8]\n");
 	mt_driver_fini(&d);
 	mt_log_fini(&log);
 	nfa_prog_unref(p);
@@ -483,19 +490,20 @@ START_TEST(an_idle_key_expires_before_its_next_event)
 }
 END_TEST
 
+static const char *const held_ttl_yaml =
+    HEAD "    key: k\n    key_ttl: 10ms\n"
+         "    skip: skip_past_last_event\n"
+         "    sequence:\n"
+         "      - begin: a\n        where: kind == \"a\"\n"
+         "      - followed_by: b\n"
+         "        where: kind == \"b\" and v == last(a.v)\n";
+
 START_TEST(an_expiring_key_releases_its_held_matches)
 {
-	nfa_prog *p = mt_compile(HEAD "    key: k\n    key_ttl: 10ms\n"
-	                              "    skip: skip_past_last_event\n"
-	                              "    sequence:\n"
-	                              "      - begin: a\n"
-	                              "        where: kind == \"a\"\n"
-	                              "      - followed_by: b\n"
-	                              "        where: kind == \"b\" and v == "
-	                              "last(a.v)\n");
-	mt_log       log;
-	nfa_matcher *m;
-	nfa_stats    st;
+	nfa_prog                *p = mt_compile(held_ttl_yaml);
+	mt_log                   log;
+	nfa_matcher             *m;
+	nfa_stats                st;
 	static const char *const evs[] = {
 		"{\"id\":1,\"ts\":1,\"k\":1,\"kind\":\"a\",\"v\":1}",
 		"{\"id\":2,\"ts\":2,\"k\":1,\"kind\":\"a\",\"v\":2}",
@@ -506,8 +514,8 @@ START_TEST(an_expiring_key_releases_its_held_matches)
 	m = matcher(p, &log, 1);
 	for (int i = 0; i < 3; i++) {
 		cep_event *ev = cep_test_event(evs[i]);
-		CEP_ASSERT_OK(nfa_matcher_push(m, ev, i + 1, (uint64_t) i + 1,
-		    i + 1, NULL));
+		CEP_ASSERT_OK(nfa_matcher_push(
+		    m, ev, i + 1, (uint64_t) i + 1, i + 1, NULL));
 		cep_event_unref(ev, NULL);
 	}
 	ck_assert_uint_eq(log.n, 0);
@@ -535,9 +543,8 @@ START_TEST(stats_count_what_the_matcher_holds)
 	mt_log_init(&log, 0);
 	m = matcher(p, &log, 0);
 	nfa_matcher_stats(m, &st);
-	ck_assert_uint_eq(st.events + st.partial + st.keys + st.buffered +
-	        st.stored,
-	    0);
+	ck_assert_uint_eq(
+	    st.events + st.partial + st.keys + st.buffered + st.stored, 0);
 	ck_assert_uint_gt(st.bytes, 0);
 	push(m, 1, 1, 1, "a", 0);
 	push(m, 2, 2, 2, "a", 0);
@@ -571,7 +578,8 @@ START_TEST(stats_count_what_the_matcher_holds)
 }
 END_TEST
 
-/* ---- failure ---------------------------------------------------------------- */
+/* ---- failure
+ * ---------------------------------------------------------------- */
 
 START_TEST(a_failing_callback_stops_the_matcher_for_good)
 {
@@ -631,7 +639,8 @@ scenario(nfa_prog *p, cep_event *const *evs, size_t n, mt_log *log)
 		int64_t ts = 0;
 		ck_assert(mt_event_time(p, evs[i], &ts));
 		wm = ts - 2 > (int64_t) wm ? (size_t) (ts - 2) : wm;
-		rv = nfa_matcher_push(m, evs[i], ts, i + 1, (int64_t) wm, NULL);
+		rv =
+		    nfa_matcher_push(m, evs[i], ts, i + 1, (int64_t) wm, NULL);
 		if (first != CEP_OK) {
 			CEP_ASSERT_ERR(rv, first);
 		}
@@ -642,7 +651,8 @@ scenario(nfa_prog *p, cep_event *const *evs, size_t n, mt_log *log)
 			cep_buf_init(&b);
 			rv = nfa_matcher_save(m, &b);
 			if (rv == CEP_OK) {
-				rv = nfa_matcher_create(p, mt_log_match, log, &m2);
+				rv = nfa_matcher_create(
+				    p, mt_log_match, log, &m2);
 			}
 			if (rv == CEP_OK) {
 				rv = nfa_matcher_restore(m2, b.data, b.len);
@@ -669,18 +679,18 @@ scenario(nfa_prog *p, cep_event *const *evs, size_t n, mt_log *log)
 
 START_TEST(allocation_failure_anywhere_is_enomem)
 {
-	nfa_prog  *p = mt_compile(HEAD "    key: k\n    within: 6ms\n"
-	                               "    key_ttl: 5ms\n"
-	                               "    timeouts: true\n"
-	                               "    skip: skip_past_last_event\n"
-	                               "    emit:\n      n: count(a)\n"
-	                               "    sequence:\n"
-	                               "      - begin: a\n"
-	                               "        where: kind == \"a\"\n"
-	                               "        one_or_more: true\n"
-	                               "      - followed_by: b\n"
-	                               "        where: kind == \"b\" and "
-	                               "count(a) > 1\n");
+	nfa_prog *p = mt_compile(HEAD "    key: k\n    within: 6ms\n"
+	                              "    key_ttl: 5ms\n"
+	                              "    timeouts: true\n"
+	                              "    skip: skip_past_last_event\n"
+	                              "    emit:\n      n: count(a)\n"
+	                              "    sequence:\n"
+	                              "      - begin: a\n"
+	                              "        where: kind == \"a\"\n"
+	                              "        one_or_more: true\n"
+	                              "      - followed_by: b\n"
+	                              "        where: kind == \"b\" and "
+	                              "count(a) > 1\n");
 	enum { N = 40 };
 	cep_event *evs[N];
 	mt_log     want, log;
@@ -690,8 +700,9 @@ START_TEST(allocation_failure_anywhere_is_enomem)
 	for (int i = 0; i < N; i++) {
 		char text[128];
 		snprintf(text, sizeof(text),
-		    "{\"id\":%d,\"ts\":%d,\"k\":\"key-%d\",\"kind\":\"%s\"}", i + 1,
-		    i + (i % 3 == 1 ? 2 : 0), i % 3, i % 4 == 3 ? "b" : "a");
+		    "{\"id\":%d,\"ts\":%d,\"k\":\"key-%d\",\"kind\":\"%s\"}",
+		    i + 1, i + (i % 3 == 1 ? 2 : 0), i % 3,
+		    i % 4 == 3 ? "b" : "a");
 		evs[i] = cep_test_event(text);
 	}
 	/* (Without ids: nfa_match_id allocates; test_match covers it.) */
@@ -727,7 +738,8 @@ START_TEST(allocation_failure_anywhere_is_enomem)
 }
 END_TEST
 
-/* ---- the conformance cases ------------------------------------------------ */
+/* ---- the conformance cases ------------------------------------------------
+ */
 
 START_TEST(every_conformance_case_matches_through_the_matcher)
 {
@@ -765,13 +777,15 @@ matcher_suite(void)
 	tcase_add_test(t, an_event_at_the_watermark_waits_unless_ordered);
 	tcase_add_test(t, equal_times_are_released_in_sequence_order);
 	tcase_add_test(t, the_watermark_never_goes_back);
-	tcase_add_test(t, out_of_order_input_within_max_delay_matches_as_sorted);
+	tcase_add_test(
+	    t, out_of_order_input_within_max_delay_matches_as_sorted);
 	suite_add_tcase(s, t);
 	t = tcase_create("keys");
 	tcase_add_test(t, bad_keys_are_counted_and_skipped);
 	tcase_add_test(t, keys_of_every_scalar_type_partition);
 	tcase_add_test(t, an_unkeyed_pattern_has_one_partition_and_a_null_key);
-	tcase_add_test(t, an_idle_key_expires_when_the_watermark_passes_its_ttl);
+	tcase_add_test(
+	    t, an_idle_key_expires_when_the_watermark_passes_its_ttl);
 	tcase_add_test(t, an_idle_key_expires_before_its_next_event);
 	tcase_add_test(t, an_expiring_key_releases_its_held_matches);
 	suite_add_tcase(s, t);

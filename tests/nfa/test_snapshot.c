@@ -17,7 +17,8 @@
 
 #define HEAD "patterns:\n  - name: p\n"
 
-/* ---- helpers -------------------------------------------------------------- */
+/* ---- helpers --------------------------------------------------------------
+ */
 
 /* reincarnate saves *m, destroys it and restores the bytes into a fresh
  * matcher of the same program, logging into log. */
@@ -38,16 +39,15 @@ reincarnate(nfa_matcher **m, nfa_prog *p, mt_log *log, int ordered)
 }
 
 static void
-assert_same_stats(nfa_matcher *a, nfa_matcher *b, const char *what,
-    size_t i)
+assert_same_stats(nfa_matcher *a, nfa_matcher *b, const char *what, size_t i)
 {
 	nfa_stats x, y;
 
 	nfa_matcher_stats(a, &x);
 	nfa_matcher_stats(b, &y);
-#define SAME(f)                                                              \
-	ck_assert_msg(x.f == y.f, "%s, event %zu: " #f " %llu != %llu",     \
-	    what, i, (unsigned long long) x.f, (unsigned long long) y.f)
+#define SAME(f)                                                               \
+	ck_assert_msg(x.f == y.f, "%s, event %zu: " #f " %llu != %llu", what, \
+	    i, (unsigned long long) x.f, (unsigned long long) y.f)
 	SAME(events);
 	SAME(late);
 	SAME(bad_key);
@@ -65,8 +65,7 @@ assert_same_stats(nfa_matcher *a, nfa_matcher *b, const char *what,
 
 /* assert_same_log fails with the first line where b departs from a. */
 static void
-assert_same_log(const mt_log *a, const mt_log *b, const char *what,
-    size_t i)
+assert_same_log(const mt_log *a, const mt_log *b, const char *what, size_t i)
 {
 	size_t k = 0;
 
@@ -130,7 +129,8 @@ events_free(cep_event **evs, size_t n)
 	}
 }
 
-/* ---- round trips ------------------------------------------------------------ */
+/* ---- round trips
+ * ------------------------------------------------------------ */
 
 START_TEST(every_conformance_case_survives_a_restore_after_every_event)
 {
@@ -168,11 +168,11 @@ START_TEST(keys_above_a_freed_slot_are_restored)
 		"{\"id\":6,\"ts\":6,\"k\":\"three\",\"kind\":\"b\"}",
 	};
 	nfa_prog  *p = mt_compile(HEAD "    key: k\n"
-	                               "    sequence:\n"
-	                               "      - begin: a\n"
-	                               "        where: kind == \"a\"\n"
-	                               "      - followed_by: b\n"
-	                               "        where: kind == \"b\"\n");
+	                                "    sequence:\n"
+	                                "      - begin: a\n"
+	                                "        where: kind == \"a\"\n"
+	                                "      - followed_by: b\n"
+	                                "        where: kind == \"b\"\n");
 	cep_event *evs[6];
 
 	events(evs, texts, 6);
@@ -182,6 +182,13 @@ START_TEST(keys_above_a_freed_slot_are_restored)
 	nfa_prog_unref(p);
 }
 END_TEST
+
+static const char *const stale_yaml =
+    HEAD "    key: k\n    within: 10ms\n    timeouts: true\n"
+         "    sequence:\n"
+         "      - begin: a\n        where: kind == \"a\"\n"
+         "      - followed_by: b\n"
+         "        where: kind == \"b\" and v == last(a.v)\n";
 
 START_TEST(timeouts_of_several_keys_keep_their_order_after_a_restore)
 {
@@ -196,15 +203,7 @@ START_TEST(timeouts_of_several_keys_keep_their_order_after_a_restore)
 		"{\"id\":4,\"ts\":6,\"k\":1,\"kind\":\"b\",\"v\":1}",
 		"{\"id\":5,\"ts\":40,\"k\":3,\"kind\":\"x\",\"v\":0}",
 	};
-	nfa_prog  *p = mt_compile(HEAD "    key: k\n"
-	                               "    within: 10ms\n"
-	                               "    timeouts: true\n"
-	                               "    sequence:\n"
-	                               "      - begin: a\n"
-	                               "        where: kind == \"a\"\n"
-	                               "      - followed_by: b\n"
-	                               "        where: kind == \"b\" and v == "
-	                               "last(a.v)\n");
+	nfa_prog  *p = mt_compile(stale_yaml);
 	cep_event *evs[5];
 
 	events(evs, texts, 5);
@@ -232,13 +231,13 @@ START_TEST(new_keys_after_a_restore_behave_as_before_it)
 		"{\"id\":8,\"ts\":50,\"k\":6,\"kind\":\"x\"}",
 	};
 	nfa_prog  *p = mt_compile(HEAD "    key: k\n"
-	                               "    within: 10ms\n"
-	                               "    timeouts: true\n"
-	                               "    sequence:\n"
-	                               "      - begin: a\n"
-	                               "        where: kind == \"a\"\n"
-	                               "      - followed_by: b\n"
-	                               "        where: kind == \"b\"\n");
+	                                "    within: 10ms\n"
+	                                "    timeouts: true\n"
+	                                "    sequence:\n"
+	                                "      - begin: a\n"
+	                                "        where: kind == \"a\"\n"
+	                                "      - followed_by: b\n"
+	                                "        where: kind == \"b\"\n");
 	cep_event *evs[8];
 
 	events(evs, texts, 8);
@@ -253,21 +252,23 @@ START_TEST(a_random_keyed_stream_survives_restores)
 {
 	static const char *const kinds[] = { "a", "b", "c", "x" };
 	static const char *const yamls[] = {
-		HEAD "    key: k\n    max_delay: 5ms\n    within: 15ms\n"
-		     "    key_ttl: 12ms\n    timeouts: true\n"
-		     "    skip: skip_past_last_event\n"
-		     "    sequence:\n"
-		     "      - begin: a\n        where: kind == \"a\"\n"
-		     "        one_or_more: true\n"
-		     "      - followed_by: b\n        where: kind == \"b\"\n"
-		     "        max_gap: 6ms\n"
-		     "      - not_followed_by: x\n        where: kind == \"x\"\n",
-		HEAD "    key: k\n    within: 9ms\n    timeouts: true\n"
-		     "    max_partial_matches: 3\n    overflow: drop_newest\n"
-		     "    sequence:\n"
-		     "      - begin: a\n        where: kind == \"a\"\n"
-		     "      - followed_by_any: c\n        where: kind == \"c\"\n"
-		     "        times: [1, 2]\n",
+		HEAD
+		"    key: k\n    max_delay: 5ms\n    within: 15ms\n"
+		"    key_ttl: 12ms\n    timeouts: true\n"
+		"    skip: skip_past_last_event\n"
+		"    sequence:\n"
+		"      - begin: a\n        where: kind == \"a\"\n"
+		"        one_or_more: true\n"
+		"      - followed_by: b\n        where: kind == \"b\"\n"
+		"        max_gap: 6ms\n"
+		"      - not_followed_by: x\n        where: kind == \"x\"\n",
+		HEAD
+		"    key: k\n    within: 9ms\n    timeouts: true\n"
+		"    max_partial_matches: 3\n    overflow: drop_newest\n"
+		"    sequence:\n"
+		"      - begin: a\n        where: kind == \"a\"\n"
+		"      - followed_by_any: c\n        where: kind == \"c\"\n"
+		"        times: [1, 2]\n",
 	};
 	enum { N = 300 };
 	cep_event *evs[N];
@@ -291,7 +292,8 @@ START_TEST(a_random_keyed_stream_survives_restores)
 }
 END_TEST
 
-/* ---- another process ------------------------------------------------------ */
+/* ---- another process ------------------------------------------------------
+ */
 
 static int
 write_all(int fd, const void *p, size_t n)
@@ -417,14 +419,14 @@ second_half(const char *name, int in, int out)
 	mt_log_init(&resumed, MT_LOG_IDS | MT_LOG_KEY);
 	mt_case_run(&c, 1, &straight);
 	data = read_all(in, &len);
-#define TAKE(dst, n)                                                         \
-	do {                                                                 \
-		if (off + (n) > len) {                                       \
-			write_all(out, "short read", 10);                    \
-			_exit(4);                                            \
-		}                                                            \
-		memcpy((dst), data + off, (n));                              \
-		off += (n);                                                  \
+#define TAKE(dst, n)                                      \
+	do {                                              \
+		if (off + (n) > len) {                    \
+			write_all(out, "short read", 10); \
+			_exit(4);                         \
+		}                                         \
+		memcpy((dst), data + off, (n));           \
+		off += (n);                               \
 	} while (0)
 	TAKE(&nlines, sizeof(nlines));
 	for (uint64_t i = 0; i < nlines; i++) {
@@ -448,7 +450,8 @@ second_half(const char *name, int in, int out)
 		TAKE(&ts_first, sizeof(ts_first));
 		for (size_t i = c.nevents / 2; i < c.nevents; i++) {
 			if (mt_drive(&d, c.events[i], i + 1) != CEP_OK) {
-				snprintf(msg, sizeof(msg), "push %zu failed", i);
+				snprintf(
+				    msg, sizeof(msg), "push %zu failed", i);
 			}
 		}
 		if (nfa_matcher_finish(d.m) != CEP_OK) {
@@ -456,7 +459,8 @@ second_half(const char *name, int in, int out)
 		} else if (!ts_known && ts_first == cep_sym_lookup("ts", 2)) {
 			snprintf(msg, sizeof(msg), "same symbol numbers");
 		} else if (!mt_log_equal(&straight, &resumed)) {
-			snprintf(msg, sizeof(msg), "straight:\n%.200s\nresumed:\n",
+			snprintf(msg, sizeof(msg),
+			    "straight:\n%.200s\nresumed:\n",
 			    mt_log_text(&straight));
 			snprintf(msg + strlen(msg), sizeof(msg) - strlen(msg),
 			    "%.200s", mt_log_text(&resumed));
@@ -478,9 +482,9 @@ START_TEST(a_snapshot_moves_to_a_process_with_other_symbol_numbers)
 
 	ts_known = cep_sym_lookup("ts", 2) != CEP_SYM_NONE;
 	for (size_t i = 0; i < n; i++) {
-		int   to_second[2], to_parent[2], status;
-		pid_t first, second;
-		char *result;
+		int    to_second[2], to_parent[2], status;
+		pid_t  first, second;
+		char  *result;
 		size_t len;
 
 		ck_assert_int_eq(pipe(to_second), 0);
@@ -512,15 +516,16 @@ START_TEST(a_snapshot_moves_to_a_process_with_other_symbol_numbers)
 		ck_assert_int_eq(waitpid(second, &status, 0), second);
 		ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
 		    "%s: second half exited with %d", names[i], status);
-		ck_assert_msg(strcmp(result, "ok") == 0, "%s: %s", names[i],
-		    result);
+		ck_assert_msg(
+		    strcmp(result, "ok") == 0, "%s: %s", names[i], result);
 		free(result);
 	}
 	mt_case_names_free(names, n);
 }
 END_TEST
 
-/* ---- refusals ---------------------------------------------------------------- */
+/* ---- refusals
+ * ---------------------------------------------------------------- */
 
 static const char *const small_yaml =
     HEAD "    key: k\n    within: 50ms\n    timeouts: true\n"
@@ -532,7 +537,8 @@ static const char *const small_yaml =
          "count(a) > 1\n";
 
 static const char *const small_texts[] = {
-	"{\"id\":1,\"ts\":1,\"k\":\"u\",\"kind\":\"a\",\"n\":[1,{\"x\":null}]}",
+	"{\"id\":1,\"ts\":1,\"k\":\"u\",\"kind\":\"a\",\"n\":[1,{\"x\":null}]"
+	"}",
 	"{\"id\":2,\"ts\":2,\"k\":7,\"kind\":\"a\",\"d\":2.5}",
 	"{\"id\":3,\"ts\":3,\"k\":\"u\",\"kind\":\"a\"}",
 	"{\"id\":4,\"ts\":3,\"k\":\"v\",\"kind\":\"a\",\"s\":\"str\"}",
@@ -561,8 +567,8 @@ small_snapshot(nfa_prog *p, cep_event *const *evs, cep_buf *out)
 	for (int i = 0; i < SMALL_AT; i++) {
 		int64_t ts;
 		ck_assert(mt_event_time(p, evs[i], &ts));
-		CEP_ASSERT_OK(nfa_matcher_push(m, evs[i], ts, (uint64_t) i + 1,
-		    ts - 2, NULL));
+		CEP_ASSERT_OK(nfa_matcher_push(
+		    m, evs[i], ts, (uint64_t) i + 1, ts - 2, NULL));
 	}
 	nfa_matcher_stats(m, &st);
 	ck_assert_uint_ge(st.keys, 2);
@@ -576,8 +582,7 @@ small_snapshot(nfa_prog *p, cep_event *const *evs, cep_buf *out)
 /* try_restore restores bytes into a fresh matcher; on success runs the
  * rest of the small events and the end through it. */
 static cep_err
-try_restore(nfa_prog *p, cep_event *const *evs, const void *data,
-    size_t len)
+try_restore(nfa_prog *p, cep_event *const *evs, const void *data, size_t len)
 {
 	mt_log       log;
 	nfa_matcher *m;
@@ -590,16 +595,16 @@ try_restore(nfa_prog *p, cep_event *const *evs, const void *data,
 		for (int i = SMALL_AT; i < SMALL_N; i++) {
 			int64_t ts;
 			ck_assert(mt_event_time(p, evs[i], &ts));
-			(void) nfa_matcher_push(m, evs[i], ts, (uint64_t) i + 1,
-			    ts - 2, NULL);
+			(void) nfa_matcher_push(
+			    m, evs[i], ts, (uint64_t) i + 1, ts - 2, NULL);
 		}
 		(void) nfa_matcher_finish(m);
 	} else {
 		/* Left empty, and usable. */
 		nfa_stats st;
 		nfa_matcher_stats(m, &st);
-		ck_assert_uint_eq(st.keys + st.stored + st.buffered + st.events,
-		    0);
+		ck_assert_uint_eq(
+		    st.keys + st.stored + st.buffered + st.events, 0);
 		ck_assert_int_eq(nfa_matcher_watermark(m), NFA_TIME_MIN);
 	}
 	nfa_matcher_destroy(m);
@@ -698,8 +703,9 @@ static void
 huge_index(nfa_prog *p, int which, cep_buf *b)
 {
 	static const char *const names[] = { "id", "k", "kind" };
-	cep_event *ev = cep_test_event("{\"id\":1,\"k\":\"u\",\"kind\":\"a\"}");
-	uint32_t   big = (1u << 30) - 1;
+	cep_event               *ev =
+	    cep_test_event("{\"id\":1,\"k\":\"u\",\"kind\":\"a\"}");
+	uint32_t big = (1u << 30) - 1;
 
 	cep_buf_put_u32(b, 0x4d504543u); /* "CEPM" */
 	cep_buf_put_u32(b, 2);
@@ -762,8 +768,8 @@ check_huge(int which)
 	huge_index(p, which, &b);
 	CEP_ASSERT_OK(nfa_matcher_create(p, mt_log_match, &log, &m));
 	rv = nfa_matcher_restore(m, b.data, b.len);
-	ck_assert_msg(rv == CEP_ECORRUPT, "index %d: %s", which,
-	    cep_errname(rv));
+	ck_assert_msg(
+	    rv == CEP_ECORRUPT, "index %d: %s", which, cep_errname(rv));
 	nfa_matcher_destroy(m);
 	cep_buf_fini(&b);
 	mt_log_fini(&log);
@@ -793,9 +799,9 @@ START_TEST(another_programs_snapshot_is_refused)
 {
 	nfa_prog    *p = mt_compile(small_yaml);
 	nfa_prog    *q = mt_compile(HEAD "    key: k\n"
-	                                 "    sequence:\n"
-	                                 "      - begin: a\n"
-	                                 "        where: kind == \"a\"\n");
+	                                    "    sequence:\n"
+	                                    "      - begin: a\n"
+	                                    "        where: kind == \"a\"\n");
 	cep_event   *evs[SMALL_N];
 	cep_buf      b;
 	mt_log       log;
@@ -817,9 +823,10 @@ START_TEST(another_programs_snapshot_is_refused)
 	/* An equal program (compiled again) takes it too. */
 	{
 		nfa_prog *again = mt_compile(small_yaml);
-		ck_assert_uint_eq(nfa_prog_fingerprint(again),
-		    nfa_prog_fingerprint(p));
-		CEP_ASSERT_OK(nfa_matcher_create(again, mt_log_match, &log, &m));
+		ck_assert_uint_eq(
+		    nfa_prog_fingerprint(again), nfa_prog_fingerprint(p));
+		CEP_ASSERT_OK(
+		    nfa_matcher_create(again, mt_log_match, &log, &m));
 		CEP_ASSERT_OK(nfa_matcher_restore(m, b.data, b.len));
 		nfa_matcher_destroy(m);
 		nfa_prog_unref(again);
@@ -874,7 +881,8 @@ START_TEST(restore_into_a_used_matcher_is_einval)
 	CEP_ASSERT_OK(nfa_matcher_create(p, mt_log_match, &log, &m));
 	{
 		cep_event *x = cep_test_event("{\"kind\":\"a\"}");
-		CEP_ASSERT_OK(nfa_matcher_push(m, x, 1, 1, NFA_TIME_MIN, NULL));
+		CEP_ASSERT_OK(
+		    nfa_matcher_push(m, x, 1, 1, NFA_TIME_MIN, NULL));
 		cep_event_unref(x, NULL);
 	}
 	CEP_ASSERT_ERR(nfa_matcher_restore(m, b.data, b.len), CEP_EINVAL);
@@ -951,12 +959,15 @@ snapshot_suite(void)
 	TCase *t = tcase_create("round trip");
 
 	tcase_set_timeout(t, 600);
-	tcase_add_test(t, every_conformance_case_survives_a_restore_after_every_event);
+	tcase_add_test(
+	    t, every_conformance_case_survives_a_restore_after_every_event);
 	tcase_add_test(t, keys_above_a_freed_slot_are_restored);
-	tcase_add_test(t, timeouts_of_several_keys_keep_their_order_after_a_restore);
+	tcase_add_test(
+	    t, timeouts_of_several_keys_keep_their_order_after_a_restore);
 	tcase_add_test(t, new_keys_after_a_restore_behave_as_before_it);
 	tcase_add_test(t, a_random_keyed_stream_survives_restores);
-	tcase_add_test(t, a_snapshot_moves_to_a_process_with_other_symbol_numbers);
+	tcase_add_test(
+	    t, a_snapshot_moves_to_a_process_with_other_symbol_numbers);
 	suite_add_tcase(s, t);
 	t = tcase_create("refusals");
 	tcase_set_timeout(t, 600);
@@ -967,7 +978,8 @@ snapshot_suite(void)
 	/* A known bug: restore allocates gigabytes for a damaged event or
 	 * node index before refusing it (see the test). */
 	if (getenv("CEP_TEST_HUGE_INDICES") != NULL) {
-		tcase_add_test(t, huge_event_and_node_indices_are_refused_quickly);
+		tcase_add_test(
+		    t, huge_event_and_node_indices_are_refused_quickly);
 	}
 	tcase_add_test(t, another_programs_snapshot_is_refused);
 	tcase_add_test(t, restore_into_a_used_matcher_is_einval);

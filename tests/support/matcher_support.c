@@ -38,8 +38,9 @@ mt_compile_all(const char *yaml, nfa_prog **progs, size_t max)
 	ck_assert_ptr_nonnull(d);
 	for (size_t i = 0; i < r->npatterns && n < max; i++) {
 		cep_err rv = nfa_prog_create(r->patterns[i], &progs[n], d);
-		ck_assert_msg(rv == CEP_OK, "pattern does not compile (%s):\n%s",
-		    cep_errname(rv), cep_test_diag_text(d));
+		ck_assert_msg(rv == CEP_OK,
+		    "pattern does not compile (%s):\n%s", cep_errname(rv),
+		    cep_test_diag_text(d));
 		r->patterns[i] = NULL; /* the program owns it now */
 		n++;
 	}
@@ -117,8 +118,8 @@ struct line {
 	size_t len;
 };
 
-static void
-put(struct line *l, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void put(struct line *l, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
 static void
 put(struct line *l, const char *fmt, ...)
@@ -190,7 +191,8 @@ mt_match_line(const nfa_match *m, int flags)
 				continue;
 			}
 			if (!opened) {
-				put(&l, "%s%s:[", first ? "" : ";", p->leaves[s]);
+				put(&l, "%s%s:[", first ? "" : ";",
+				    p->leaves[s]);
 				first  = 0;
 				opened = 1;
 			} else {
@@ -231,8 +233,8 @@ mt_log_text(const mt_log *l)
 
 	text[0] = '\0';
 	for (size_t i = 0; i < l->n; i++) {
-		int w = snprintf(text + len, sizeof(text) - len, "%s\n",
-		    l->lines[i]);
+		int w = snprintf(
+		    text + len, sizeof(text) - len, "%s\n", l->lines[i]);
 		if (w < 0 || (size_t) w >= sizeof(text) - len) {
 			break;
 		}
@@ -355,8 +357,8 @@ mt_case_names(char ***names)
 {
 	DIR           *dir = opendir(CEP_CONFORMANCE_DIR);
 	struct dirent *de;
-	char         **v   = NULL;
-	size_t         n   = 0, cap = 0;
+	char         **v = NULL;
+	size_t         n = 0, cap = 0;
 
 	ck_assert_msg(dir != NULL, "cannot open %s", CEP_CONFORMANCE_DIR);
 	while ((de = readdir(dir)) != NULL) {
@@ -397,8 +399,8 @@ case_file(const char *name, const char *file)
 {
 	char path[4096];
 
-	snprintf(path, sizeof(path), "%s/%s/%s", CEP_CONFORMANCE_DIR, name,
-	    file);
+	snprintf(
+	    path, sizeof(path), "%s/%s/%s", CEP_CONFORMANCE_DIR, name, file);
 	return (cep_test_slurp(path, NULL));
 }
 
@@ -461,7 +463,7 @@ each_line(char *text, mt_case *c, void (*fn)(mt_case *c, const char *line))
 	char *save = NULL;
 
 	for (char *line = strtok_r(text, "\n", &save); line != NULL;
-	     line = strtok_r(NULL, "\n", &save)) {
+	     line       = strtok_r(NULL, "\n", &save)) {
 		if (strspn(line, " \t\r") != strlen(line)) {
 			fn(c, line);
 		}

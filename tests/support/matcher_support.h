@@ -68,11 +68,11 @@ int mt_log_equal(const mt_log *a, const mt_log *b);
 /* Whether they hold the same lines, order aside. */
 int mt_log_same_multiset(const mt_log *a, const mt_log *b);
 
-#define MT_ASSERT_LOG(log, want)                                             \
-	do {                                                                 \
-		const char *got_ = mt_log_text(log);                         \
-		ck_assert_msg(strcmp(got_, (want)) == 0,                     \
-		    "matches:\n%s\nwant:\n%s", got_, (want));                \
+#define MT_ASSERT_LOG(log, want)                              \
+	do {                                                  \
+		const char *got_ = mt_log_text(log);          \
+		ck_assert_msg(strcmp(got_, (want)) == 0,      \
+		    "matches:\n%s\nwant:\n%s", got_, (want)); \
 	} while (0)
 
 /* ---- driving a matcher -------------------------------------------------- */
