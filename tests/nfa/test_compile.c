@@ -211,6 +211,23 @@ START_TEST(different_patterns_have_different_fingerprints)
 		HEAD "    sequence:\n      - begin: a\n        where: x == 1\n"
 		     "      - followed_by: b\n        where: x == 2\n"
 		     "        times: 2\n",
+		/* another key: saved state is partitioned by it */
+		HEAD "    key: user\n"
+		     "    sequence:\n      - begin: a\n        where: x == 1\n"
+		     "      - followed_by: b\n        where: x == 2\n",
+		HEAD "    key: card\n"
+		     "    sequence:\n      - begin: a\n        where: x == 1\n"
+		     "      - followed_by: b\n        where: x == 2\n",
+		/* another skip strategy: saved state holds its matches */
+		HEAD "    skip: skip_past_last_event\n"
+		     "    sequence:\n      - begin: a\n        where: x == 1\n"
+		     "      - followed_by: b\n        where: x == 2\n",
+		HEAD "    skip: {skip_to_first: a}\n"
+		     "    sequence:\n      - begin: a\n        where: x == 1\n"
+		     "      - followed_by: b\n        where: x == 2\n",
+		HEAD "    skip: {skip_to_first: b}\n"
+		     "    sequence:\n      - begin: a\n        where: x == 1\n"
+		     "      - followed_by: b\n        where: x == 2\n",
 		/* another name */
 		"patterns:\n  - name: q\n"
 		"    sequence:\n      - begin: a\n        where: x == 1\n"
