@@ -962,6 +962,12 @@ fingerprint(nfa_prog *p)
 	cep_buf_init(&b);
 	cep_buf_puts(&b, p->pattern->name);
 	cep_buf_put_i64(&b, p->within);
+	/* What saved state means: its partitions and its held matches. */
+	cep_buf_put_u8(&b, 0);
+	cep_buf_puts(&b, p->pattern->key.n > 0 ? p->pattern->key.text : "");
+	cep_buf_put_u8(&b, 0);
+	cep_buf_put_u8(&b, (uint8_t) p->pattern->skip);
+	cep_buf_put_u16(&b, p->skip_step);
 	for (uint32_t i = 0; i < p->nstates; i++) {
 		cep_buf_put_u8(&b, p->states[i].type);
 		cep_buf_put_u16(&b, p->states[i].step);
