@@ -296,6 +296,7 @@ history_suite(void)
 	TCase *t = tcase_create("history");
 
 	tcase_add_checked_fixture(t, setup, teardown);
+	tcase_set_timeout(t, 300); /* a million nodes under the sanitizers */
 	tcase_add_test(t, store_keeps_a_private_copy);
 	tcase_add_test(t, an_event_lives_while_referenced);
 	tcase_add_test(t, a_node_references_its_event_and_predecessor);
