@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* hash.c: XXH3 wrappers and the open-addressing index. */
 #include <string.h>
-#define XXH_INLINE_ALL /* inlined XXH3: short keys hash without a call */
+/* Inlined XXH3: short keys hash without a call; XXH3_state_t's layout
+ * is visible, so a state can live on the stack. */
+#define XXH_INLINE_ALL
 #include <xxhash.h>
 
 #include "cep/alloc.h"
@@ -17,6 +19,35 @@ void
 cep_hash128(const void *p, size_t n, uint64_t *hi, uint64_t *lo)
 {
 	XXH128_hash_t h = XXH3_128bits(p, n);
+
+	*hi = h.high64;
+	*lo = h.low64;
+}
+
+_Static_assert(sizeof(XXH3_state_t) <=
+        sizeof(((cep_hash128_state *) 0)->opaque),
+    "cep_hash128_state too small for XXH3_state_t");
+_Static_assert(_Alignof(XXH3_state_t) <= 64,
+    "cep_hash128_state under-aligned for XXH3_state_t");
+
+void
+cep_hash128_init(cep_hash128_state *s)
+{
+	memset(s, 0, sizeof(*s));
+	(void) XXH3_128bits_reset((XXH3_state_t *) (void *) s->opaque);
+}
+
+void
+cep_hash128_add(cep_hash128_state *s, const void *p, size_t n)
+{
+	(void) XXH3_128bits_update((XXH3_state_t *) (void *) s->opaque, p, n);
+}
+
+void
+cep_hash128_digest(const cep_hash128_state *s, uint64_t *hi, uint64_t *lo)
+{
+	XXH128_hash_t h = XXH3_128bits_digest(
+	    (const XXH3_state_t *) (const void *) s->opaque);
 
 	*hi = h.high64;
 	*lo = h.low64;

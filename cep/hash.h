@@ -20,6 +20,17 @@ uint64_t cep_hash64(const void *p, size_t n, uint64_t seed);
 /* 128-bit XXH3, written as two halves. */
 void cep_hash128(const void *p, size_t n, uint64_t *hi, uint64_t *lo);
 
+/* The same hash fed in pieces, without allocating: the digest of the
+ * pieces equals cep_hash128 of their concatenation. */
+typedef struct cep_hash128_state {
+	_Alignas(64) unsigned char opaque[640];
+} cep_hash128_state;
+
+void cep_hash128_init(cep_hash128_state *s);
+void cep_hash128_add(cep_hash128_state *s, const void *p, size_t n);
+void cep_hash128_digest(const cep_hash128_state *s, uint64_t *hi,
+    uint64_t *lo);
+
 typedef struct cep_hslot {
 	uint64_t hash; /* 0 marks an empty slot (real hashes are made odd) */
 	uint32_t val;

@@ -66,6 +66,7 @@ struct compiler {
 	struct cstate *states;
 	size_t         nstates;
 	size_t         states_cap;
+	cep_htab       names; /* state name -> state index */
 	nfa_cond      *conds;
 	size_t         nconds;
 	size_t         conds_cap;
@@ -386,26 +387,42 @@ st(struct compiler *c, uint32_t i)
 	return (&c->states[i]);
 }
 
-/* unique_name is NFAStateNameHandler.getUniqueInternalName. */
+struct name_probe {
+	const struct compiler *c;
+	const char            *name;
+};
+
+static int
+name_eq(const void *ctx, uint32_t i)
+{
+	const struct name_probe *p = ctx;
+
+	return (strcmp(p->c->states[i].name, p->name) == 0);
+}
+
+static uint64_t
+name_hash(const char *name)
+{
+	return (cep_hash64(name, strlen(name), 0x6e616d65));
+}
+
+/* unique_name is NFAStateNameHandler.getUniqueInternalName: the base name,
+ * or the first of base:0, base:1, ... not taken.  The names taken are
+ * indexed, as FlinkCEP keeps them in a set: a scan of every state per
+ * candidate made large `times` take minutes to compile (or to refuse). */
 static char *
 unique_name(struct compiler *c, const char *base)
 {
-	char   buf[300];
-	size_t counter = 0;
+	char              buf[300];
+	size_t            counter = 0;
+	struct name_probe probe   = { c, buf };
 
 	snprintf(buf, sizeof(buf), "%s", base);
-	for (;;) {
-		size_t i;
-		for (i = 0; i < c->nstates; i++) {
-			if (strcmp(c->states[i].name, buf) == 0) {
-				break;
-			}
-		}
-		if (i == c->nstates) {
-			return (cep_strdup(buf));
-		}
+	while (cep_htab_find(&c->names, name_hash(buf), name_eq, &probe) !=
+	    NULL) {
 		snprintf(buf, sizeof(buf), "%s:%zu", base, counter++);
 	}
+	return (cep_strdup(buf));
 }
 
 static uint32_t
@@ -437,7 +454,13 @@ new_state(struct compiler *c, const char *base, uint8_t type,
 	s->name = name;
 	s->type = type;
 	s->step = step;
-	return ((uint32_t) c->nstates++);
+	c->nstates++;
+	if (cep_htab_insert(&c->names, name_hash(name),
+	        (uint32_t) (c->nstates - 1)) != CEP_OK) {
+		fail(c, CEP_ENOMEM);
+		return (0);
+	}
+	return ((uint32_t) (c->nstates - 1));
 }
 
 /* create_state is createState(type, isTake) for the current step. */
@@ -891,15 +914,16 @@ create_middle_states(struct compiler *c, uint32_t sink)
 /* ---- the program ------------------------------------------------------- */
 
 /* proceed_acyclic checks that PROCEED edges never form a cycle, which the
- * matcher's closure over them relies on. */
-static int
+ * matcher's closure over them relies on: CEP_OK, CEP_EINTERNAL for a
+ * cycle, CEP_ENOMEM. */
+static cep_err
 proceed_acyclic(const nfa_prog *p)
 {
 	uint8_t *mark = cep_zalloc(p->nstates);
 	int      ok   = 1;
 
 	if (mark == NULL) {
-		return (0);
+		return (CEP_ENOMEM);
 	}
 	/* Kahn-style: repeatedly retire states whose PROCEED successors are
 	 * all retired; anything left sits on a cycle. */
@@ -927,7 +951,7 @@ proceed_acyclic(const nfa_prog *p)
 		ok &= mark[s];
 	}
 	cep_free(mark, p->nstates);
-	return (ok);
+	return (ok ? CEP_OK : CEP_EINTERNAL);
 }
 
 static void
@@ -1054,6 +1078,7 @@ compiler_fini(struct compiler *c)
 		    c->states[i].cap * sizeof(struct cedge));
 	}
 	cep_free(c->states, c->states_cap * sizeof(struct cstate));
+	cep_htab_fini(&c->names);
 	cep_free(c->conds, c->conds_cap * sizeof(nfa_cond));
 	cep_free(c->exprs, c->exprs_cap * sizeof(*c->exprs));
 	cep_free(c->first_of_loop, c->first_cap * sizeof(struct pair));
@@ -1085,6 +1110,7 @@ nfa_prog_create(nfa_pattern *pattern, nfa_prog **out, cep_diag *diag)
 		return (CEP_EINVAL);
 	}
 	memset(&c, 0, sizeof(c));
+	cep_htab_init(&c.names);
 	c.pattern   = pattern;
 	c.diag      = diag;
 	c.true_cond = NO_COND;
@@ -1111,12 +1137,12 @@ nfa_prog_create(nfa_pattern *pattern, nfa_prog **out, cep_diag *diag)
 	p->skip_step = leaf_named(pattern, pattern->skip_step);
 	rv           = flatten(&c, p);
 	compiler_fini(&c);
-	if (rv == CEP_OK && !proceed_acyclic(p)) {
+	if (rv == CEP_OK &&
+	    (rv = proceed_acyclic(p)) == CEP_EINTERNAL) {
 		cep_diag_error(diag, pattern->locs.sequence,
 		    "pattern '%s' compiles to an automaton with a cycle of "
 		    "PROCEED edges (please report this)",
 		    pattern->name);
-		rv = CEP_EINTERNAL;
 	}
 	if (rv != CEP_OK) {
 		p->pattern = NULL;

@@ -78,26 +78,33 @@ by_step_fini(const nfa_match *m, struct by_step *bs)
 	cep_free(bs->count, (nleaves + 1) * sizeof(size_t));
 }
 
+/* nfa_match_id hashes the pattern name, a NUL, the timeout flag, then
+ * each event's sequence (8 bytes) and step (2 bytes), little-endian.  It
+ * is fed to the hash in pieces: building the input in a buffer could fail
+ * for want of memory, and an id cannot. */
 uint64_t
 nfa_match_id(const nfa_match *m, char out[33])
 {
 	static const char hex[] = "0123456789abcdef";
-	cep_buf           b;
-	uint64_t          hi = 0, lo = 0;
+	cep_hash128_state st;
+	const char       *name = m->prog->pattern->name;
+	uint64_t          hi, lo;
 	uint8_t           bytes[16];
 
-	cep_buf_init(&b);
-	cep_buf_puts(&b, m->prog->pattern->name);
-	cep_buf_put_u8(&b, 0);
-	cep_buf_put_u8(&b, (uint8_t) (m->timeout != 0));
+	cep_hash128_init(&st);
+	cep_hash128_add(&st, name, strlen(name) + 1);
+	bytes[0] = (uint8_t) (m->timeout != 0);
+	cep_hash128_add(&st, bytes, 1);
 	for (size_t i = 0; i < m->nevents; i++) {
-		cep_buf_put_u64(&b, m->events[i].seq);
-		cep_buf_put_u16(&b, m->events[i].step);
+		uint64_t seq = m->events[i].seq;
+		for (int k = 0; k < 8; k++) {
+			bytes[k] = (uint8_t) (seq >> (8 * k));
+		}
+		bytes[8] = (uint8_t) m->events[i].step;
+		bytes[9] = (uint8_t) (m->events[i].step >> 8);
+		cep_hash128_add(&st, bytes, 10);
 	}
-	if (cep_buf_status(&b) == CEP_OK) {
-		cep_hash128(b.data, b.len, &hi, &lo);
-	}
-	cep_buf_fini(&b);
+	cep_hash128_digest(&st, &hi, &lo);
 	for (int i = 0; i < 8; i++) {
 		bytes[i]     = (uint8_t) (hi >> (56 - 8 * i));
 		bytes[8 + i] = (uint8_t) (lo >> (56 - 8 * i));

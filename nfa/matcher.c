@@ -125,20 +125,34 @@ nfa__key_slot(nfa_matcher *m, uint32_t *out)
 	return (CEP_OK);
 }
 
+/* Key strings come from the history's slab: a key without state is freed
+ * at once and made again on its next event, which must not allocate. */
 cep_err
-nfa__key_set_val(nfa_key *k, const cep_val *v)
+nfa__key_set_val(nfa_matcher *m, nfa_key *k, const cep_val *v)
 {
 	k->val = *v;
 	if (v->type == CEP_T_STR) {
-		char *s = cep_strndup(v->u.s, v->len);
+		char *s = cep_slab_alloc(m->hist.slab, (size_t) v->len + 1);
 		if (s == NULL) {
 			k->val = cep_val_null();
 			return (CEP_ENOMEM);
 		}
+		memcpy(s, v->u.s, v->len);
+		s[v->len]  = '\0';
 		k->val.u.s = s;
 	}
 	k->hash = cep_val_hash(v, NFA_KEY_SEED);
 	return (CEP_OK);
+}
+
+void
+nfa__key_free_val(nfa_matcher *m, nfa_key *k)
+{
+	if (k->val.type == CEP_T_STR) {
+		cep_slab_free(m->hist.slab, (char *) k->val.u.s,
+		    (size_t) k->val.len + 1);
+	}
+	k->val = cep_val_null();
 }
 
 cep_err
@@ -159,10 +173,7 @@ nfa__key_release(nfa_matcher *m, uint32_t k)
 	for (uint32_t i = 0; i < key->nheld; i++) {
 		nfa__hist_unref(&m->hist, key->held[i].node);
 	}
-	if (key->val.type == CEP_T_STR) {
-		cep_free((char *) key->val.u.s, key->val.len + 1);
-	}
-	key->val = cep_val_null();
+	nfa__key_free_val(m, key);
 	if (key->runs_cap > KEEP_RUNS_CAP) {
 		cep_free(key->runs, key->runs_cap * sizeof(nfa_run));
 		key->runs     = NULL;
@@ -204,7 +215,7 @@ get_key(nfa_matcher *m, const cep_val *v, uint32_t *out)
 		return (rv);
 	}
 	key = &m->keys[k];
-	if ((rv = nfa__key_set_val(key, v)) == CEP_OK) {
+	if ((rv = nfa__key_set_val(m, key, v)) == CEP_OK) {
 		size_t cap = key->runs_cap;
 		if (cep_grow(&key->runs, &cap, 1, sizeof(nfa_run)) != 0) {
 			rv = CEP_ENOMEM;
@@ -364,6 +375,16 @@ fire_timers(nfa_matcher *m, int64_t t)
 		}
 		k        = &m->keys[tm.key];
 		k->timer = NFA_TIME_MAX;
+		/* A timer is not moved later when the run it was set for
+		 * goes (a match, a step); one firing before the key's
+		 * earliest deadline only re-arms for that deadline.  So keys
+		 * fire in the order of their real deadlines, as they do in a
+		 * matcher restored from a snapshot, which sets each key's
+		 * timer afresh. */
+		if (nfa__next_deadline(m, k) > tm.at) {
+			rv = nfa__schedule(m, tm.key);
+			continue;
+		}
 		if (ttl_expired(m, k, t)) {
 			rv = nfa__expire_key(m, k);
 			nfa__key_release(m, tm.key);
@@ -484,9 +505,7 @@ nfa_matcher_destroy(nfa_matcher *m)
 	nleaves = m->pat != NULL ? m->pat->nleaves : 0;
 	for (uint32_t k = 0; k < m->nkeys; k++) {
 		nfa_key *key = &m->keys[k];
-		if (key->val.type == CEP_T_STR) {
-			cep_free((char *) key->val.u.s, key->val.len + 1);
-		}
+		nfa__key_free_val(m, key);
 		cep_free(key->runs, key->runs_cap * sizeof(nfa_run));
 		cep_free(key->held, key->held_cap * sizeof(nfa_run));
 	}

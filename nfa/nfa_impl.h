@@ -299,8 +299,10 @@ nfa__deadline(int64_t a, int64_t b)
 
 /* matcher.c: key table helpers used by snapshot.c. */
 #define NFA_KEY_SEED 0x6b6579u
-/* Store a key's value (a private copy of a string) and its hash. */
-cep_err nfa__key_set_val(nfa_key *k, const cep_val *v);
+/* Store a key's value (a private copy of a string, from the history's
+ * slab) and its hash; nfa__key_free_val gives the copy back. */
+cep_err nfa__key_set_val(nfa_matcher *m, nfa_key *k, const cep_val *v);
+void    nfa__key_free_val(nfa_matcher *m, nfa_key *k);
 cep_err nfa__key_slot(nfa_matcher *m, uint32_t *out);
 cep_err nfa__key_index(nfa_matcher *m, uint32_t k);
 void    nfa__key_release(nfa_matcher *m, uint32_t k);

@@ -11,11 +11,14 @@
  *	events:  n, then (slot, ts, seq, block)
  *	nodes:   n, then (index, event slot, previous node, step)
  *	keys:    n, then (index, value, last_ts, runs, held matches)
+ *	free key slots: n, then their indices in free-list order
  *	buffer:  n, then (ts, seq, slot)
  *
  * Pool indices are kept as they are, so a restored matcher is the same
- * matcher.  Symbols are saved by name because another process numbers
- * them differently; event blocks are remapped on restore.  Reference
+ * matcher; so is the order of the free key slots, since the slot a new key
+ * takes orders its timers and its flush at the end.  Symbols are saved by
+ * name because another process numbers them differently; event blocks are
+ * remapped on restore.  Reference
  * counts are not saved: restore recounts them from the structure, which
  * also proves every stored event and node is referenced and every chain
  * of nodes ends (a damaged snapshot is refused, never trusted).
@@ -25,7 +28,7 @@
 #include "nfa/nfa_impl.h"
 
 #define MAGIC 0x4d504543u /* "CEPM" */
-#define VERSION 1u
+#define VERSION 2u
 #define MAX_INDEX (1u << 30)
 
 /* ---- saving ------------------------------------------------------------ */
@@ -179,6 +182,16 @@ nfa_matcher_save(const nfa_matcher *m, cep_buf *b)
 		put_runs(b, key->runs, key->nruns);
 		put_runs(b, key->held, key->nheld);
 	}
+	n = 0;
+	for (uint32_t k = m->key_free; k != UINT32_MAX;
+	     k          = m->keys[k].next_free) {
+		n++;
+	}
+	cep_buf_put_varint(b, n);
+	for (uint32_t k = m->key_free; k != UINT32_MAX;
+	     k          = m->keys[k].next_free) {
+		cep_buf_put_varint(b, k);
+	}
 	n = m->buffer.n;
 	cep_buf_put_varint(b, n);
 	buf = (const struct buffered *) (const void *) m->buffer.items;
@@ -250,7 +263,10 @@ read_symbols(cep_rd *r, struct symmap *sm)
 		uint64_t    old = cep_rd_varint(r);
 		size_t      len;
 		const char *name = cep_rd_blob(r, &len);
+		/* No symbol has an empty or over-long name: such a name is
+		 * damage, not a full symbol table. */
 		if (cep_rd_status(r) != CEP_OK || old == 0 || old > UINT32_MAX ||
+		    len == 0 || len > CEP_SYM_MAX_LEN ||
 		    symmap_get(sm, (cep_sym) old) != CEP_SYM_NONE) {
 			return (CEP_ECORRUPT);
 		}
@@ -311,15 +327,20 @@ read_events(cep_rd *r, nfa_hist *h, struct symmap *sm)
 
 		if (cep_rd_status(r) != CEP_OK || slot == 0 ||
 		    slot >= MAX_INDEX ||
-		    len > CEP_EVENT_DEFAULT_MAX_BYTES || len < sizeof(cep_event) ||
-		    cep_event_verify(bytes, len, CEP_EVENT_DEFAULT_MAX_DEPTH,
-		        symmap_has, sm) != CEP_OK) {
+		    len > CEP_EVENT_DEFAULT_MAX_BYTES || len < sizeof(cep_event)) {
 			return (CEP_ECORRUPT);
 		}
+		/* The blob sits at any offset of the snapshot: verify the
+		 * block once copied to aligned memory. */
 		if ((ev = cep_slab_alloc(h->slab, len)) == NULL) {
 			return (CEP_ENOMEM);
 		}
 		memcpy(ev, bytes, len);
+		if (cep_event_verify(ev, len, CEP_EVENT_DEFAULT_MAX_DEPTH,
+		        symmap_has, sm) != CEP_OK) {
+			cep_slab_free(h->slab, ev, len);
+			return (CEP_ECORRUPT);
+		}
 		ev->refs  = 1;
 		ev->flags = CEP_EVF_SLAB;
 		if ((rv = cep_event_remap_syms(ev, symmap_get, sm)) != CEP_OK ||
@@ -409,8 +430,9 @@ read_runs(cep_rd *r, const nfa_matcher *m, nfa_run **runs, uint32_t *nruns,
 	uint64_t n = cep_rd_varint(r);
 	size_t   c = *cap;
 
-	/* Each run takes at least 27 bytes. */
-	if (n > cep_rd_left(r) / 27) {
+	/* Each run takes at least 26 bytes: two varints and three 8-byte
+	 * fields. */
+	if (n > cep_rd_left(r) / 26) {
 		return (CEP_ECORRUPT);
 	}
 	if (cep_grow(runs, &c, (size_t) n, sizeof(nfa_run)) != 0) {
@@ -437,13 +459,29 @@ read_runs(cep_rd *r, const nfa_matcher *m, nfa_run **runs, uint32_t *nruns,
 	return (CEP_OK);
 }
 
-/* read_keys restores the keys at their saved slots; `restored` marks the
- * slots read (the others, claimed to reach a higher index, are freed). */
+/* grow_marks grows the array of restored-slot marks to n, zeroing the
+ * new part (cep_grow leaves it uninitialized). */
 static cep_err
-read_keys(cep_rd *r, nfa_matcher *m, uint8_t **restored, size_t *cap)
+grow_marks(uint8_t **marks, size_t *cap, size_t n)
+{
+	size_t old = *cap;
+
+	if (cep_grow(marks, cap, n, 1) != 0) {
+		return (CEP_ENOMEM);
+	}
+	memset(*marks + old, 0, *cap - old);
+	return (CEP_OK);
+}
+
+/* read_keys restores the keys at their saved slots; `restored` marks the
+ * slots read (the others below the highest must be listed as free next). */
+static cep_err
+read_keys(cep_rd *r, nfa_matcher *m, uint8_t **restored, size_t *cap,
+    uint64_t *nlive)
 {
 	uint64_t n = cep_rd_varint(r);
 
+	*nlive = n;
 	if (n > cep_rd_left(r)) {
 		return (CEP_ECORRUPT);
 	}
@@ -453,7 +491,10 @@ read_keys(cep_rd *r, nfa_matcher *m, uint8_t **restored, size_t *cap)
 		nfa_key *key;
 		cep_err  rv;
 
-		if (cep_rd_status(r) != CEP_OK || idx >= MAX_INDEX) {
+		/* The slots are the live keys and the free slots listed
+		 * after them, a byte each at least. */
+		if (cep_rd_status(r) != CEP_OK || idx >= MAX_INDEX ||
+		    idx >= n + cep_rd_left(r)) {
 			return (CEP_ECORRUPT);
 		}
 		while (m->nkeys <= idx) {
@@ -462,8 +503,9 @@ read_keys(cep_rd *r, nfa_matcher *m, uint8_t **restored, size_t *cap)
 				return (rv);
 			}
 		}
-		if (cep_grow(restored, cap, (size_t) m->nkeys, 1) != 0) {
-			return (CEP_ENOMEM);
+		if ((rv = grow_marks(restored, cap, (size_t) m->nkeys)) !=
+		    CEP_OK) {
+			return (rv);
 		}
 		if ((*restored)[idx]) {
 			return (CEP_ECORRUPT);
@@ -471,7 +513,7 @@ read_keys(cep_rd *r, nfa_matcher *m, uint8_t **restored, size_t *cap)
 		(*restored)[idx] = 1;
 		key              = &m->keys[idx];
 		if ((rv = read_val(r, &v)) != CEP_OK ||
-		    (rv = nfa__key_set_val(key, &v)) != CEP_OK) {
+		    (rv = nfa__key_set_val(m, key, &v)) != CEP_OK) {
 			return (rv);
 		}
 		key->last_ts = cep_rd_i64(r);
@@ -484,6 +526,56 @@ read_keys(cep_rd *r, nfa_matcher *m, uint8_t **restored, size_t *cap)
 		}
 	}
 	return (CEP_OK);
+}
+
+/* read_free_keys reads the free key slots: with the live ones they must
+ * be every slot.  They are freed last first, so that the list comes out
+ * in the saved order. */
+static cep_err
+read_free_keys(cep_rd *r, nfa_matcher *m, uint8_t **restored, size_t *cap,
+    uint64_t nlive)
+{
+	uint64_t  n = cep_rd_varint(r);
+	uint64_t  total;
+	uint32_t *order;
+	cep_err   rv = CEP_OK;
+
+	if (n > cep_rd_left(r)) {
+		return (CEP_ECORRUPT);
+	}
+	total = nlive + n;
+	if ((order = cep_calloc((size_t) n + 1, sizeof(uint32_t))) == NULL) {
+		return (CEP_ENOMEM);
+	}
+	for (uint64_t i = 0; rv == CEP_OK && i < n; i++) {
+		uint64_t idx = cep_rd_varint(r);
+		if (cep_rd_status(r) != CEP_OK || idx >= total) {
+			rv = CEP_ECORRUPT;
+			break;
+		}
+		while (rv == CEP_OK && m->nkeys <= idx) {
+			uint32_t k;
+			rv = nfa__key_slot(m, &k);
+		}
+		if (rv == CEP_OK) {
+			rv = grow_marks(restored, cap, (size_t) m->nkeys);
+		}
+		if (rv == CEP_OK && (*restored)[idx]) {
+			rv = CEP_ECORRUPT;
+		}
+		if (rv == CEP_OK) {
+			(*restored)[idx] = 1;
+			order[i]         = (uint32_t) idx;
+		}
+	}
+	if (rv == CEP_OK && m->nkeys != total) {
+		rv = CEP_ECORRUPT;
+	}
+	for (uint64_t i = n; rv == CEP_OK && i-- > 0;) {
+		nfa__key_release(m, order[i]);
+	}
+	cep_free(order, ((size_t) n + 1) * sizeof(uint32_t));
+	return (rv);
 }
 
 static cep_err
@@ -583,9 +675,10 @@ recount(nfa_matcher *m)
 	return (rv);
 }
 
-/* rebuild_free_lists links the gaps the restore left in the pools. */
+/* rebuild_free_lists links the gaps the restore left in the pools of
+ * events and nodes (their order does not matter). */
 static void
-rebuild_free_lists(nfa_matcher *m, const uint8_t *restored)
+rebuild_free_lists(nfa_matcher *m)
 {
 	nfa_hist *h = &m->hist;
 
@@ -603,11 +696,6 @@ rebuild_free_lists(nfa_matcher *m, const uint8_t *restored)
 			h->node_free     = i;
 		}
 	}
-	for (uint32_t k = m->nkeys; k-- > 0;) {
-		if (!restored[k]) {
-			nfa__key_release(m, k);
-		}
-	}
 }
 
 /* reset returns the matcher to its fresh state after a failed restore. */
@@ -616,9 +704,7 @@ reset(nfa_matcher *m)
 {
 	for (uint32_t k = 0; k < m->nkeys; k++) {
 		nfa_key *key = &m->keys[k];
-		if (key->val.type == CEP_T_STR) {
-			cep_free((char *) key->val.u.s, key->val.len + 1);
-		}
+		nfa__key_free_val(m, key);
 		cep_free(key->runs, key->runs_cap * sizeof(nfa_run));
 		cep_free(key->held, key->held_cap * sizeof(nfa_run));
 	}
@@ -646,6 +732,7 @@ nfa_matcher_restore(nfa_matcher *m, const void *data, size_t len)
 	cep_rd        r;
 	uint8_t      *restored = NULL;
 	size_t        restored_cap = 0;
+	uint64_t      nlive        = 0;
 	cep_err       rv;
 
 	if (m->failed != CEP_OK) {
@@ -674,20 +761,23 @@ nfa_matcher_restore(nfa_matcher *m, const void *data, size_t len)
 	    (rv = read_symbols(&r, &sm)) != CEP_OK ||
 	    (rv = read_events(&r, &m->hist, &sm)) != CEP_OK ||
 	    (rv = read_nodes(&r, &m->hist, m->pat->nleaves)) != CEP_OK ||
-	    (rv = read_keys(&r, m, &restored, &restored_cap)) != CEP_OK ||
+	    (rv = read_keys(&r, m, &restored, &restored_cap, &nlive)) !=
+	        CEP_OK ||
+	    (rv = read_free_keys(&r, m, &restored, &restored_cap, nlive)) !=
+	        CEP_OK ||
 	    (rv = read_buffer(&r, m)) != CEP_OK) {
 		goto out;
 	}
-	if (cep_rd_left(&r) != 0) {
+	/* A read past the end yields zeros (a count of 0 reads nothing), so
+	 * a truncated snapshot is caught here, not by the sections. */
+	if (cep_rd_status(&r) != CEP_OK || cep_rd_left(&r) != 0) {
 		rv = CEP_ECORRUPT;
 		goto out;
 	}
-	if ((rv = recount(m)) != CEP_OK ||
-	    cep_grow(&restored, &restored_cap, (size_t) m->nkeys + 1, 1) != 0) {
-		rv = rv != CEP_OK ? rv : CEP_ENOMEM;
+	if ((rv = recount(m)) != CEP_OK) {
 		goto out;
 	}
-	rebuild_free_lists(m, restored);
+	rebuild_free_lists(m);
 	for (uint32_t k = 0; rv == CEP_OK && k < m->nkeys; k++) {
 		if (m->keys[k].used) {
 			rv = nfa__schedule(m, k);

@@ -36,6 +36,40 @@ START_TEST(hashes_are_deterministic_and_seeded)
 }
 END_TEST
 
+START_TEST(hash128_in_pieces_equals_the_whole)
+{
+	uint8_t           data[3000];
+	cep_hash128_state st;
+	uint64_t          hi, lo, hi2, lo2;
+
+	for (size_t i = 0; i < sizeof(data); i++) {
+		data[i] = (uint8_t) (i * 131 + 7);
+	}
+	/* Lengths around XXH3's thresholds, cut at several places. */
+	for (size_t n = 0; n <= sizeof(data); n += n < 300 ? 1 : 97) {
+		cep_hash128(data, n, &hi, &lo);
+		for (size_t step = 1; step <= 257; step += 64) {
+			cep_hash128_init(&st);
+			for (size_t off = 0; off < n; off += step) {
+				cep_hash128_add(&st, data + off,
+				    n - off < step ? n - off : step);
+			}
+			cep_hash128_digest(&st, &hi2, &lo2);
+			ck_assert_msg(hi == hi2 && lo == lo2,
+			    "length %zu in pieces of %zu", n, step);
+		}
+	}
+	/* No allocation. */
+	cep_alloc_fail_after(1, 1);
+	cep_hash128_init(&st);
+	cep_hash128_add(&st, "abc", 3);
+	cep_hash128_digest(&st, &hi2, &lo2);
+	cep_alloc_fail_after(0, 0);
+	cep_hash128("abc", 3, &hi, &lo);
+	ck_assert(hi == hi2 && lo == lo2);
+}
+END_TEST
+
 START_TEST(insert_find_remove_survive_heavy_collisions)
 {
 	cep_htab t;
@@ -107,6 +141,7 @@ hash_suite(void)
 	TCase *t = tcase_create("hash");
 
 	tcase_add_test(t, hashes_are_deterministic_and_seeded);
+	tcase_add_test(t, hash128_in_pieces_equals_the_whole);
 	tcase_add_test(t, insert_find_remove_survive_heavy_collisions);
 	tcase_add_test(t, remove_val_removes_only_that_entry);
 	tcase_add_test(t, insert_reports_out_of_memory);
