@@ -25,6 +25,7 @@
  */
 #include <string.h>
 
+#include "cep/keytab.h"
 #include "nfa/nfa_impl.h"
 
 #define MAGIC 0x4d504543u /* "CEPM" */
@@ -66,30 +67,6 @@ collect_sym(void *arg, cep_sym sym)
 		return;
 	}
 	s->syms[s->n++] = sym;
-}
-
-static void
-put_val(cep_buf *b, const cep_val *v)
-{
-	cep_buf_put_u8(b, v->type);
-	switch ((cep_type) v->type) {
-	case CEP_T_INT:
-		cep_buf_put_i64(b, v->u.i);
-		break;
-	case CEP_T_DOUBLE:
-		cep_buf_put_f64(b, v->u.d);
-		break;
-	case CEP_T_BOOL:
-		cep_buf_put_u8(b, (uint8_t) v->u.b);
-		break;
-	case CEP_T_STR:
-		cep_buf_put_blob(b, v->u.s, v->len);
-		break;
-	case CEP_T_NULL:
-	case CEP_T_MAP:
-	case CEP_T_ARRAY:
-		break;
-	}
 }
 
 static void
@@ -177,7 +154,7 @@ nfa_matcher_save(const nfa_matcher *m, cep_buf *b)
 			continue;
 		}
 		cep_buf_put_varint(b, k);
-		put_val(b, &key->val);
+		cep_keytab_put_val(b, &key->val);
 		cep_buf_put_i64(b, key->last_ts);
 		put_runs(b, key->runs, key->nruns);
 		put_runs(b, key->held, key->nheld);
@@ -393,37 +370,6 @@ read_nodes(cep_rd *r, nfa_hist *h, size_t nleaves)
 }
 
 static cep_err
-read_val(cep_rd *r, cep_val *v)
-{
-	v->type = cep_rd_u8(r);
-	switch ((cep_type) v->type) {
-	case CEP_T_NULL:
-		*v = cep_val_null();
-		return (cep_rd_status(r));
-	case CEP_T_INT:
-		v->u.i = cep_rd_i64(r);
-		return (cep_rd_status(r));
-	case CEP_T_DOUBLE:
-		v->u.d = cep_rd_f64(r);
-		return (cep_rd_status(r));
-	case CEP_T_BOOL:
-		v->u.b = cep_rd_u8(r) != 0;
-		return (cep_rd_status(r));
-	case CEP_T_STR: {
-		size_t len;
-		v->u.s = cep_rd_blob(r, &len);
-		v->len = (uint32_t) len;
-		return (v->u.s == NULL || len > UINT32_MAX ? CEP_ECORRUPT
-		                                           : CEP_OK);
-	}
-	case CEP_T_MAP:
-	case CEP_T_ARRAY:
-		break;
-	}
-	return (CEP_ECORRUPT);
-}
-
-static cep_err
 read_runs(cep_rd *r, const nfa_matcher *m, nfa_run **runs, uint32_t *nruns,
     uint32_t *cap)
 {
@@ -512,7 +458,7 @@ read_keys(cep_rd *r, nfa_matcher *m, uint8_t **restored, size_t *cap,
 		}
 		(*restored)[idx] = 1;
 		key              = &m->keys[idx];
-		if ((rv = read_val(r, &v)) != CEP_OK ||
+		if ((rv = cep_keytab_read_val(r, &v)) != CEP_OK ||
 		    (rv = nfa__key_set_val(m, key, &v)) != CEP_OK) {
 			return (rv);
 		}

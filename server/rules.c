@@ -30,6 +30,7 @@
 
 #include <libfyaml.h>
 
+#include "cep/duration.h"
 #include "server/rules.h"
 
 #define MAX_DEPTH 64 /* YAML nesting (every walk below is recursive) */
@@ -779,57 +780,32 @@ static int
 want_duration(
     yfile *yf, const ynode *v, const char *key, bool zero_ok, int64_t *out)
 {
-	static const struct {
-		const char *unit;
-		uint64_t    ms;
-	} units[] = {
-		{ "ms", 1 },
-		{ "s", 1000 },
-		{ "m", 60000 },
-		{ "h", 3600000 },
-		{ "d", 86400000 },
-	};
-	size_t   digits;
-	uint64_t x = 0;
+	int64_t ms;
+	cep_err rv;
 
 	if (v->type == Y_ALIAS) {
 		return (-1);
 	}
-	if (v->type != Y_SCALAR || v->style != FYSS_PLAIN ||
-	    (digits = strspn(v->s, "0123456789")) == 0) {
-		goto bad;
+	rv = v->type == Y_SCALAR && v->style == FYSS_PLAIN
+	    ? cep_duration_parse(v->s, strlen(v->s), &ms)
+	    : CEP_EINVAL;
+	if (rv == CEP_ERANGE) {
+		lerr(yf->l, v->loc, "'%s' is too large", key);
+		return (-1);
 	}
-	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
-		if (strcmp(v->s + digits, units[i].unit) != 0) {
-			continue;
-		}
-		for (size_t j = 0; j < digits; j++) {
-			unsigned d = (unsigned) (v->s[j] - '0');
-			if (x > ((uint64_t) INT64_MAX - d) / 10) {
-				goto big;
-			}
-			x = x * 10 + d;
-		}
-		if (x > (uint64_t) INT64_MAX / units[i].ms) {
-			goto big;
-		}
-		if (x == 0 && !zero_ok) {
-			lerr(
-			    yf->l, v->loc, "'%s' must be greater than 0", key);
-			return (-1);
-		}
-		*out = (int64_t) (x * units[i].ms);
-		return (0);
+	if (rv != CEP_OK) {
+		lerr(yf->l, v->loc,
+		    "'%s' must be a duration: an integer followed by ms, s, m, "
+		    "h or d (like 250ms or 10m)",
+		    key);
+		return (-1);
 	}
-bad:
-	lerr(yf->l, v->loc,
-	    "'%s' must be a duration: an integer followed by ms, s, m, h or "
-	    "d (like 250ms or 10m)",
-	    key);
-	return (-1);
-big:
-	lerr(yf->l, v->loc, "'%s' is too large", key);
-	return (-1);
+	if (ms == 0 && !zero_ok) {
+		lerr(yf->l, v->loc, "'%s' must be greater than 0", key);
+		return (-1);
+	}
+	*out = ms;
+	return (0);
 }
 
 /* want_path: a field path such as card_id or src.ip. */
