@@ -73,33 +73,41 @@ for w in fraud:${FRAUD_N:-10000000} network:${NETWORK_N:-5000000} \
 	sed "s/^/  $name: /" "$tmp/$name.gen" >&2
 done
 
-# measure RULES INPUT WORKERS: sets $eps (best events/s), $rss (largest
-# peak RSS, MB), $events and $matches (from the last run).
+# measure RULES INPUT WORKERS: sets $eps (best events/s), $cpu (least
+# CPU time, user + system, in ns per event: what a run costs however
+# busy the machine is), $rss (largest peak RSS, MB), $events and $matches
+# (from the last run).
 measure() {
 	eps=0
+	cpu=
 	rss=0
 	i=0
 	while [ "$i" -lt "$repeat" ]; do
-		/usr/bin/time -f '%M' -o "$tmp/rss" \
+		/usr/bin/time -f '%U %S %M' -o "$tmp/rss" \
 		    "$cep" run --workers "$3" -p "$1" -i "$2" -o "$tmp/out" \
 		    2>"$tmp/err" || { cat "$tmp/err" >&2; exit 1; }
 		line=$(grep '^cep run: [0-9]' "$tmp/err")
 		events=$(echo "$line" | sed 's/^cep run: \([0-9]*\) events in.*/\1/')
 		matches=$(echo "$line" | sed 's/.* \([0-9]*\) matches out.*/\1/')
 		e=$(echo "$line" | sed 's/.* \([0-9]*\) events\/s$/\1/')
-		r=$(($(tail -n 1 "$tmp/rss") / 1024))
+		r=$(($(tail -n 1 "$tmp/rss" | cut -d' ' -f3) / 1024))
+		c=$(tail -n 1 "$tmp/rss" |
+		    awk -v n="$events" '{ printf "%d", ($1 + $2) * 1e9 / n }')
 		[ "$e" -gt "$eps" ] && eps=$e
 		[ "$r" -gt "$rss" ] && rss=$r
+		[ -z "$cpu" ] || [ "$c" -lt "$cpu" ] && cpu=$c
 		i=$((i + 1))
 	done
 }
 
 row() {
-	printf '%-8s %-12s %-8s %7s %10s %12s %8s %8s\n' "$@"
+	printf '%-8s %-12s %-8s %7s %10s %10s %9s %7s %8s\n' "$@"
 }
 
 echo
-row workload rules format workers events events/s "RSS MB" matches
+echo "events/s: best of $repeat runs; cpu: user + system ns per event, least"
+row workload rules format workers events events/s "cpu ns/ev" "RSS MB" \
+    matches
 for w in fraud:patterns/fraud.yaml network:patterns/network.yaml \
     abc:tests/bench/abc.yaml; do
 	name=${w%%:*}
@@ -107,7 +115,7 @@ for w in fraud:patterns/fraud.yaml network:patterns/network.yaml \
 	for ext in msgpack jsonl; do
 		measure "$src/$rules" "$tmp/$name.$ext" "$(nproc)"
 		row "$name" "$(basename "$rules")" "$ext" "$(nproc)" \
-		    "$events" "$eps" "$rss" "$matches"
+		    "$events" "$eps" "$cpu" "$rss" "$matches"
 	done
 done
 
@@ -115,9 +123,9 @@ echo
 echo "network workload, derived-stream DoS rule alone (msgpack):"
 measure "$tmp/dos.yaml" "$tmp/network.msgpack" 1
 one=$eps
-row network dos.yaml msgpack 1 "$events" "$eps" "$rss" "$matches"
+row network dos.yaml msgpack 1 "$events" "$eps" "$cpu" "$rss" "$matches"
 measure "$tmp/dos.yaml" "$tmp/network.msgpack" 2
-row network dos.yaml msgpack 2 "$events" "$eps" "$rss" "$matches"
+row network dos.yaml msgpack 2 "$events" "$eps" "$cpu" "$rss" "$matches"
 echo "speed-up with 2 workers: $(echo "$eps $one" | awk '{ printf "%.2f", $1 / $2 }')"
 
 echo
