@@ -194,51 +194,33 @@ nfa__key_release(nfa_matcher *m, uint32_t k)
 	m->keys_live--;
 }
 
-/* get_key finds or creates the state of a key: a new key starts with
- * FlinkCEP's start run only. */
+/* start_runs gives a key FlinkCEP's start run only. */
 static cep_err
-get_key(nfa_matcher *m, const cep_val *v, uint32_t *out)
+start_runs(nfa_matcher *m, nfa_key *key)
+{
+	size_t cap = key->runs_cap;
+
+	if (cep_grow(&key->runs, &cap, 1, sizeof(nfa_run)) != 0) {
+		return (CEP_ENOMEM);
+	}
+	key->runs_cap = (uint32_t) cap;
+	memset(&key->runs[0], 0, sizeof(nfa_run));
+	key->runs[0].state     = m->prog->start;
+	key->runs[0].start_ts  = -1;
+	key->runs[0].prev_ts   = -1;
+	key->runs[0].start_seq = NFA_NO_SEQ;
+	key->nruns             = 1;
+	return (CEP_OK);
+}
+
+/* find_key looks a key up; *h gets its hash. */
+static uint32_t *
+find_key(nfa_matcher *m, const cep_val *v, uint64_t *h)
 {
 	struct key_probe probe = { m, v };
-	uint64_t         h     = cep_val_hash(v, NFA_KEY_SEED);
-	uint32_t        *found = cep_htab_find(&m->key_index, h, key_eq, &probe);
-	uint32_t         k;
-	nfa_key         *key;
-	nfa_run          start;
-	cep_err          rv;
 
-	if (found != NULL) {
-		*out = *found;
-		return (CEP_OK);
-	}
-	if ((rv = nfa__key_slot(m, &k)) != CEP_OK) {
-		return (rv);
-	}
-	key = &m->keys[k];
-	if ((rv = nfa__key_set_val(m, key, v)) == CEP_OK) {
-		size_t cap = key->runs_cap;
-		if (cep_grow(&key->runs, &cap, 1, sizeof(nfa_run)) != 0) {
-			rv = CEP_ENOMEM;
-		} else {
-			key->runs_cap = (uint32_t) cap;
-		}
-	}
-	if (rv == CEP_OK) {
-		rv = nfa__key_index(m, k);
-	}
-	if (rv != CEP_OK) {
-		nfa__key_release(m, k);
-		return (rv);
-	}
-	memset(&start, 0, sizeof(start));
-	start.state     = m->prog->start;
-	start.start_ts  = -1;
-	start.prev_ts   = -1;
-	start.start_seq = NFA_NO_SEQ;
-	key->runs[0]    = start;
-	key->nruns      = 1;
-	*out            = k;
-	return (CEP_OK);
+	*h = cep_val_hash(v, NFA_KEY_SEED);
+	return (cep_htab_find(&m->key_index, *h, key_eq, &probe));
 }
 
 /* holds_state says whether a key has anything but its start run. */
@@ -304,38 +286,21 @@ ttl_expired(const nfa_matcher *m, const nfa_key *k, int64_t t)
 	        t >= nfa__deadline(k->last_ts, m->pat->key_ttl));
 }
 
+/* step runs the automaton of one key over the event. */
 static cep_err
-process_one(nfa_matcher *m, const cep_event *ev, int64_t ts, uint64_t seq,
-    uint32_t slot)
+step(nfa_matcher *m, nfa_key *key, const cep_event *ev, int64_t ts,
+    uint64_t seq, uint32_t slot)
 {
-	cep_val  v;
-	uint32_t k;
-	cep_err  rv;
+	cep_err rv;
 
-	if (!extract_key(m, ev, &v)) {
-		m->st.bad_key++;
-		return (CEP_OK);
-	}
-	if ((rv = get_key(m, &v, &k)) != CEP_OK) {
-		return (rv);
-	}
-	/* A key idle for key_ttl expires before its next event, however the
-	 * watermark moved in between. */
-	if (holds_state(m, &m->keys[k]) && ttl_expired(m, &m->keys[k], ts)) {
-		rv = nfa__expire_key(m, &m->keys[k]);
-		nfa__key_release(m, k);
-		if (rv != CEP_OK || (rv = get_key(m, &v, &k)) != CEP_OK) {
-			return (rv);
-		}
-	}
-	if (ts > m->keys[k].last_ts) {
-		m->keys[k].last_ts = ts;
+	if (ts > key->last_ts) {
+		key->last_ts = ts;
 	}
 	m->cur_ev   = ev;
 	m->cur_ts   = ts;
 	m->cur_seq  = seq;
 	m->cur_slot = slot;
-	rv          = nfa__process(m, &m->keys[k]);
+	rv          = nfa__process(m, key);
 	/* An event stored during the step drops the storing reference; the
 	 * nodes that took it hold their own. */
 	if (slot == 0 && m->cur_slot != 0) {
@@ -343,7 +308,117 @@ process_one(nfa_matcher *m, const cep_event *ev, int64_t ts, uint64_t seq,
 	}
 	m->cur_ev   = NULL;
 	m->cur_slot = 0;
-	if (rv != CEP_OK) {
+	return (rv);
+}
+
+/* spare_clear drops what the spare key holds. */
+static void
+spare_clear(nfa_matcher *m)
+{
+	nfa_key *s = &m->spare;
+
+	for (uint32_t i = 0; i < s->nruns; i++) {
+		nfa__hist_unref(&m->hist, s->runs[i].node);
+	}
+	for (uint32_t i = 0; i < s->nheld; i++) {
+		nfa__hist_unref(&m->hist, s->held[i].node);
+	}
+	s->nruns = 0;
+	s->nheld = 0;
+	s->val   = cep_val_null();
+}
+
+/* step_new_key runs the first event of a key that holds no state in the
+ * spare key.  Most events start nothing (a card's auth for a rule that
+ * begins with a password reset); creating, indexing and freeing a key for
+ * each of them would cost an allocation and two index updates per event
+ * and pattern.  Only a key left with state moves into a slot of its own,
+ * taking the spare's arrays. */
+static cep_err
+step_new_key(nfa_matcher *m, const cep_val *v, uint64_t h,
+    const cep_event *ev, int64_t ts, uint64_t seq, uint32_t slot)
+{
+	nfa_key *s = &m->spare;
+	nfa_key *key;
+	nfa_run *arr;
+	uint32_t k, cap;
+	cep_err  rv;
+
+	if ((rv = start_runs(m, s)) != CEP_OK) {
+		return (rv);
+	}
+	s->val     = *v; /* borrowed: the event outlives the step */
+	s->hash    = h;
+	s->nheld   = 0;
+	s->last_ts = NFA_TIME_MIN;
+	s->timer   = NFA_TIME_MAX;
+	if ((rv = step(m, s, ev, ts, seq, slot)) != CEP_OK ||
+	    !holds_state(m, s)) {
+		spare_clear(m);
+		return (rv);
+	}
+	if ((rv = nfa__key_slot(m, &k)) != CEP_OK) {
+		spare_clear(m);
+		return (rv);
+	}
+	key = &m->keys[k];
+	/* Swap the arrays: the slot keeps the spare's, the spare the slot's
+	 * recycled ones. */
+	arr            = key->runs;
+	cap            = key->runs_cap;
+	key->runs      = s->runs;
+	key->runs_cap  = s->runs_cap;
+	key->nruns     = s->nruns;
+	s->runs        = arr;
+	s->runs_cap    = cap;
+	arr            = key->held;
+	cap            = key->held_cap;
+	key->held      = s->held;
+	key->held_cap  = s->held_cap;
+	key->nheld     = s->nheld;
+	s->held        = arr;
+	s->held_cap    = cap;
+	s->nruns       = 0;
+	s->nheld       = 0;
+	s->val         = cep_val_null();
+	key->last_ts   = ts;
+	if ((rv = nfa__key_set_val(m, key, v)) != CEP_OK ||
+	    (rv = nfa__key_index(m, k)) != CEP_OK) {
+		nfa__key_release(m, k);
+		return (rv);
+	}
+	return (settle(m, k));
+}
+
+static cep_err
+process_one(nfa_matcher *m, const cep_event *ev, int64_t ts, uint64_t seq,
+    uint32_t slot)
+{
+	cep_val   v;
+	uint32_t  k;
+	uint32_t *found;
+	uint64_t  h;
+	cep_err   rv;
+
+	if (!extract_key(m, ev, &v)) {
+		m->st.bad_key++;
+		return (CEP_OK);
+	}
+	if ((found = find_key(m, &v, &h)) == NULL) {
+		return (step_new_key(m, &v, h, ev, ts, seq, slot));
+	}
+	k = *found;
+	/* A key idle for key_ttl expires before its next event, however the
+	 * watermark moved in between. */
+	if (holds_state(m, &m->keys[k]) && ttl_expired(m, &m->keys[k], ts)) {
+		rv = nfa__expire_key(m, &m->keys[k]);
+		nfa__key_release(m, k);
+		if (rv != CEP_OK) {
+			return (rv);
+		}
+		return (step_new_key(m, &v, h, ev, ts, seq, slot));
+	}
+	if ((rv = step(m, &m->keys[k], ev, ts, seq, slot)) != CEP_OK) {
 		return (rv);
 	}
 	return (settle(m, k));
@@ -510,6 +585,8 @@ nfa_matcher_destroy(nfa_matcher *m)
 		cep_free(key->held, key->held_cap * sizeof(nfa_run));
 	}
 	cep_free(m->keys, m->keys_cap * sizeof(nfa_key));
+	cep_free(m->spare.runs, m->spare.runs_cap * sizeof(nfa_run));
+	cep_free(m->spare.held, m->spare.held_cap * sizeof(nfa_run));
 	cep_htab_fini(&m->key_index);
 	cep_heap_fini(&m->buffer);
 	cep_heap_fini(&m->timers);
@@ -583,7 +660,9 @@ nfa_matcher_watermark(const nfa_matcher *m)
 void
 nfa_matcher_stats(const nfa_matcher *m, nfa_stats *out)
 {
-	uint64_t bytes = sizeof(*m) + cep_slab_bytes(m->hist.slab);
+	uint64_t bytes = sizeof(*m) + cep_slab_bytes(m->hist.slab) +
+	                 (m->spare.runs_cap + m->spare.held_cap) *
+	                     sizeof(nfa_run);
 
 	*out          = m->st;
 	out->partial  = 0;

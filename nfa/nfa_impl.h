@@ -241,6 +241,9 @@ struct nfa_matcher {
 	uint32_t key_free; /* free slot list, UINT32_MAX: empty */
 	uint32_t keys_live;
 	cep_htab key_index;
+	/* A key's first event runs here (the value borrowed from the event);
+	 * only a key left with state gets a slot (matcher.c, step_new_key). */
+	nfa_key spare;
 
 	cep_heap buffer; /* struct buffered, by (ts, seq) */
 	cep_heap timers; /* struct timer, by (at, key) */

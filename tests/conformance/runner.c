@@ -3,12 +3,16 @@
  * runner.c: the conformance driver.
  *
  *	runner [--workers N] CEP_BINARY CASES_DIR [CASE...]
+ *	runner [--workers N] --patterns RULES CEP_BINARY SAMPLES_DIR [NAME...]
  *
  * Every folder of CASES_DIR holding patterns.yaml, events.jsonl and
  * expected.jsonl is a case (see README.md there): `cep run -p patterns.yaml
  * -i events.jsonl` must exit 0 and print exactly the expected matches, as
  * a multiset of (pattern, timeout, step -> event ids), order of lines
  * aside.  When an expected line has "emit", its values are compared too.
+ * With --patterns, every NAME.jsonl of SAMPLES_DIR that has a
+ * NAME.expected.jsonl beside it is a case run against the rule file or
+ * directory RULES (the example rules and their samples).
  * Prints one line per case and a final "N passed, M failed".
  */
 #include <dirent.h>
@@ -288,18 +292,23 @@ slurp_path(const char *path, size_t *len)
 /* The worker count to run with ("" for cep's default). */
 static const char *workers = NULL;
 
+/* The files of one case. */
+struct case_files {
+	char patterns[PATH_MAX_LEN];
+	char events[PATH_MAX_LEN];
+	char expected[PATH_MAX_LEN];
+};
+
 /* run_cep runs the binary on a case; returns its stdout and exit status. */
 static char *
-run_cep(const char *cep, const char *dir, size_t *len, int *status,
-    char **err, size_t *err_len)
+run_cep(const char *cep, const struct case_files *cf, size_t *len,
+    int *status, char **err, size_t *err_len)
 {
-	char  patterns[PATH_MAX_LEN], events[PATH_MAX_LEN];
-	int   out[2], errp[2];
-	pid_t pid;
-	char *text;
+	const char *patterns = cf->patterns, *events = cf->events;
+	int         out[2], errp[2];
+	pid_t       pid;
+	char       *text;
 
-	join(patterns, dir, "patterns.yaml");
-	join(events, dir, "events.jsonl");
 	if (pipe(out) != 0 || pipe(errp) != 0) {
 		perror("runner: pipe");
 		exit(2);
@@ -340,20 +349,19 @@ show(const char *title, const struct lines *l)
 }
 
 static int
-run_case(const char *cep, const char *dir, const char *name)
+run_case(const char *cep, const struct case_files *cf, const char *name)
 {
-	char         path[PATH_MAX_LEN], why[512] = "";
+	char         why[512] = "";
 	size_t       elen, alen, errlen;
 	char        *expected, *actual, *err;
 	struct lines want = { 0 }, got = { 0 };
 	int          status, ok, with_emit;
 
-	join(path, dir, "expected.jsonl");
-	if ((expected = slurp_path(path, &elen)) == NULL) {
-		printf("FAIL %s: cannot read %s\n", name, path);
+	if ((expected = slurp_path(cf->expected, &elen)) == NULL) {
+		printf("FAIL %s: cannot read %s\n", name, cf->expected);
 		return (0);
 	}
-	actual = run_cep(cep, dir, &alen, &status, &err, &errlen);
+	actual = run_cep(cep, cf, &alen, &status, &err, &errlen);
 	/* Compare emit values only for cases that state them. */
 	with_emit = strstr(expected, "\"emit\"") != NULL;
 	ok        = parse_lines(expected, elen, with_emit, &want, why,
@@ -390,14 +398,81 @@ run_case(const char *cep, const char *dir, const char *name)
 	return (ok);
 }
 
-static int
-is_case(const char *dir)
-{
-	char        path[PATH_MAX_LEN];
-	struct stat st;
+/* The rules every sample runs against (--patterns), or NULL for case
+ * folders. */
+static const char *rules = NULL;
 
-	join(path, dir, "patterns.yaml");
-	return (stat(path, &st) == 0);
+#define SAMPLE_EXT ".jsonl"
+#define EXPECTED_EXT ".expected.jsonl"
+
+/* join_ext writes "dir/name" + ext to out, exiting on an overlong path. */
+static void
+join_ext(char *out, const char *dir, const char *name, const char *ext)
+{
+	if (snprintf(out, PATH_MAX_LEN, "%s/%s%s", dir, name, ext) >=
+	    PATH_MAX_LEN) {
+		fprintf(stderr, "runner: path too long: %s/%s%s\n", dir, name,
+		    ext);
+		exit(2);
+	}
+}
+
+/* case_of fills the files of case `name` of dir. */
+static void
+case_of(const char *dir, const char *name, struct case_files *cf)
+{
+	char base[PATH_MAX_LEN];
+
+	if (rules == NULL) {
+		join(base, dir, name);
+		join(cf->patterns, base, "patterns.yaml");
+		join(cf->events, base, "events.jsonl");
+		join(cf->expected, base, "expected.jsonl");
+		return;
+	}
+	if (snprintf(cf->patterns, PATH_MAX_LEN, "%s", rules) >=
+	    PATH_MAX_LEN) {
+		fprintf(stderr, "runner: path too long: %s\n", rules);
+		exit(2);
+	}
+	join_ext(cf->events, dir, name, SAMPLE_EXT);
+	join_ext(cf->expected, dir, name, EXPECTED_EXT);
+}
+
+/* is_case: a folder with patterns.yaml, or with --patterns a sample
+ * NAME.jsonl (not NAME.expected.jsonl) with its expected file; *name
+ * gets the case's name (allocated). */
+static int
+is_case(const char *dir, const char *entry, char **name)
+{
+	struct case_files cf;
+	struct stat       st;
+	size_t            n = strlen(entry), ext = strlen(SAMPLE_EXT);
+
+	if (entry[0] == '.') {
+		return (0);
+	}
+	if (rules != NULL) {
+		if (n <= ext || strcmp(entry + n - ext, SAMPLE_EXT) != 0 ||
+		    (n > strlen(EXPECTED_EXT) &&
+		        strcmp(entry + n - strlen(EXPECTED_EXT),
+		            EXPECTED_EXT) == 0)) {
+			return (0);
+		}
+		*name = strndup(entry, n - ext);
+	} else {
+		*name = strdup(entry);
+	}
+	if (*name == NULL) {
+		perror("runner");
+		exit(2);
+	}
+	case_of(dir, *name, &cf);
+	if (stat(rules != NULL ? cf.expected : cf.patterns, &st) != 0) {
+		free(*name);
+		return (0);
+	}
+	return (1);
 }
 
 int
@@ -408,14 +483,20 @@ main(int argc, char **argv)
 	DIR         *d;
 	struct dirent *de;
 
-	if (argc > 2 && strcmp(argv[1], "--workers") == 0) {
-		workers = argv[2];
+	while (argc > 2 && (strcmp(argv[1], "--workers") == 0 ||
+	                       strcmp(argv[1], "--patterns") == 0)) {
+		if (strcmp(argv[1], "--workers") == 0) {
+			workers = argv[2];
+		} else {
+			rules = argv[2];
+		}
 		argv += 2;
 		argc -= 2;
 	}
 	if (argc < 3) {
 		fprintf(stderr,
-		    "usage: runner [--workers N] CEP CASES_DIR [CASE...]\n");
+		    "usage: runner [--workers N] [--patterns RULES] CEP "
+		    "CASES_DIR [CASE...]\n");
 		return (2);
 	}
 	if (argc > 3) {
@@ -428,10 +509,9 @@ main(int argc, char **argv)
 			return (2);
 		}
 		while ((de = readdir(d)) != NULL) {
-			char dir[PATH_MAX_LEN];
-			join(dir, argv[2], de->d_name);
-			if (de->d_name[0] != '.' && is_case(dir)) {
-				lines_add(&names, strdup(de->d_name));
+			char *name;
+			if (is_case(argv[2], de->d_name, &name)) {
+				lines_add(&names, name);
 			}
 		}
 		closedir(d);
@@ -440,9 +520,9 @@ main(int argc, char **argv)
 		}
 	}
 	for (size_t i = 0; i < names.n; i++) {
-		char dir[PATH_MAX_LEN];
-		join(dir, argv[2], names.v[i]);
-		if (run_case(argv[1], dir, names.v[i])) {
+		struct case_files cf;
+		case_of(argv[2], names.v[i], &cf);
+		if (run_case(argv[1], &cf, names.v[i])) {
 			passed++;
 		} else {
 			failed++;
