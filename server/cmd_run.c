@@ -52,14 +52,15 @@ elapsed(const struct run *r)
 
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	return ((double) (now.tv_sec - r->started.tv_sec) +
-	        (double) (now.tv_nsec - r->started.tv_nsec) / 1e9);
+	    (double) (now.tv_nsec - r->started.tv_nsec) / 1e9);
 }
 
 static cep_err
 flush_out(struct run *r)
 {
 	if (r->outbuf.len > 0 &&
-	    fwrite(r->outbuf.data, 1, r->outbuf.len, r->out) != r->outbuf.len) {
+	    fwrite(r->outbuf.data, 1, r->outbuf.len, r->out) !=
+	        r->outbuf.len) {
 		r->write_failed = 1;
 		return (CEP_EIO);
 	}
@@ -111,8 +112,7 @@ on_no_time(void *arg, const char *field, uint64_t pos)
 		fprintf(stderr,
 		    "%s:%" PRIu64 ": %s: no integer time field '%s'; skipped "
 		    "by the patterns timed by it\n",
-		    r->in_name, pos,
-		    r->strict ? "error" : "warning", field);
+		    r->in_name, pos, r->strict ? "error" : "warning", field);
 	}
 	if (r->strict) {
 		stop_strict(r);
@@ -120,18 +120,32 @@ on_no_time(void *arg, const char *field, uint64_t pos)
 }
 
 static void
+print_no_key(void *arg, const char *owner, const char *field, uint64_t n)
+{
+	(void) arg;
+	if (n > 0) {
+		fprintf(stderr,
+		    "cep run: %s: %" PRIu64 " %s without key '%s'\n", owner, n,
+		    n == 1 ? "event" : "events", field);
+	}
+}
+
+/* summary prints the counters; the final one also says, per pattern and
+ * stream, how many events came without its key. */
+static void
 summary(struct run *r, int final)
 {
 	srv_job_stats st;
 	double        secs = elapsed(r);
+	uint64_t      out;
 
 	srv_job_stats_get(r->job, &st);
+	out = final ? st.matches + st.timeouts : st.published;
 	fprintf(stderr,
 	    "cep run: %s%" PRIu64 " events in, %" PRIu64 " skipped, %" PRIu64
-	    " late, %" PRIu64 " without key, %" PRIu64
-	    " without time, %" PRIu64 " matches out",
-	    final ? "" : "progress: ", st.events, r->bad, st.late, st.no_key,
-	    st.no_time, final ? st.matches + st.timeouts : st.published);
+	    " late, %" PRIu64 " without time, %" PRIu64 " %s out",
+	    final ? "" : "progress: ", st.events, r->bad, st.late, st.no_time,
+	    out, out == 1 ? "match" : "matches");
 	if (final) {
 		fprintf(stderr,
 		    " (%" PRIu64 " timed out, %" PRIu64 " published), %" PRIu64
@@ -140,6 +154,9 @@ summary(struct run *r, int final)
 	}
 	fprintf(stderr, ", %.0f events/s\n",
 	    secs > 0 ? (double) st.events / secs : 0.0);
+	if (final) {
+		srv_job_each_no_key(r->job, print_no_key, NULL);
+	}
 }
 
 /* progress prints the counters every few seconds until the run is done. */
@@ -278,7 +295,8 @@ execute(struct run *r, const struct args *a)
 		fprintf(stderr, "cep run: %s\n",
 		    rv == CEP_EIO && !r->write_failed
 		        ? "cannot read the events"
-		        : r->write_failed ? strerror(errno) : cep_strerror(rv));
+		        : r->write_failed ? strerror(errno)
+		                          : cep_strerror(rv));
 		return (SRV_EXIT_FAIL);
 	}
 	if (flush_out(r) != CEP_OK || fflush(r->out) != 0) {
@@ -343,8 +361,8 @@ srv__cmd_run(int argc, char **argv)
 	/* Fail early and clearly on an input that cannot be opened. */
 	if (a.input != NULL && strcmp(a.input, "-") != 0) {
 		if ((probe = fopen(a.input, "rb")) == NULL) {
-			fprintf(stderr, "cep run: cannot read %s: %s\n", a.input,
-			    strerror(errno));
+			fprintf(stderr, "cep run: cannot read %s: %s\n",
+			    a.input, strerror(errno));
 			status = SRV_EXIT_FAIL;
 			goto out;
 		}
@@ -352,8 +370,8 @@ srv__cmd_run(int argc, char **argv)
 	}
 	r.out_name = a.output == NULL ? "-" : a.output;
 	r.out      = a.output == NULL || strcmp(a.output, "-") == 0
-	                 ? stdout
-	                 : fopen(a.output, "wb");
+	         ? stdout
+	         : fopen(a.output, "wb");
 	if (r.out == NULL) {
 		fprintf(stderr, "cep run: cannot write %s: %s\n", a.output,
 		    strerror(errno));

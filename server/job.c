@@ -29,8 +29,10 @@ struct built {
 /* What a side-output sink needs. */
 struct side_ctx {
 	srv_job              *job;
-	atomic_uint_fast64_t *counter;
-	const char           *field; /* no_time: the assigner's field */
+	atomic_uint_fast64_t *counter; /* the job's total, but for no_key */
+	const char           *field;   /* no_time, no_key: the field */
+	const char           *owner;   /* no_key: the pattern or stream */
+	atomic_uint_fast64_t  own;     /* no_key: this key_by's count */
 };
 
 struct srv_job {
@@ -54,7 +56,6 @@ struct srv_job {
 	atomic_uint_fast64_t events;
 	atomic_uint_fast64_t late;
 	atomic_uint_fast64_t no_time;
-	atomic_uint_fast64_t no_key;
 	atomic_uint_fast64_t published;
 };
 
@@ -148,9 +149,19 @@ no_time_sink(void *arg, const cep_record *r)
 
 	atomic_fetch_add(s->counter, 1);
 	if (s->job->opts.on_no_time != NULL) {
-		s->job->opts.on_no_time(s->job->opts.on_no_time_arg, s->field,
-		    r->seq);
+		s->job->opts.on_no_time(
+		    s->job->opts.on_no_time_arg, s->field, r->seq);
 	}
+	return (CEP_OK);
+}
+
+static cep_err
+no_key_sink(void *arg, const cep_record *r)
+{
+	struct side_ctx *s = arg;
+
+	(void) r;
+	atomic_fetch_add(&s->own, 1);
 	return (CEP_OK);
 }
 
@@ -163,26 +174,27 @@ publish_sink(void *arg, const cep_record *r)
 	return (j->opts.on_match(j->opts.on_match_arg, r));
 }
 
-static void
+static struct side_ctx *
 add_side_sink(srv_job *j, cep_stream *s, const char *side, cep_sink_fn fn,
     atomic_uint_fast64_t *counter, const char *field)
 {
 	struct side_ctx *c;
 
 	if (s == NULL) {
-		return;
+		return (NULL);
 	}
 	/* Contexts live in an array that never moves once the graph is
 	 * built: it is sized for every side sink up front. */
 	if (j->nsides == j->sides_cap) {
 		cep_flow_set_error(j->flow, CEP_EINTERNAL);
-		return;
+		return (NULL);
 	}
 	c          = &j->sides[j->nsides++];
 	c->job     = j;
 	c->counter = counter;
 	c->field   = field;
 	cep_flow_sink(cep_flow_side(s, side), fn, c);
+	return (c);
 }
 
 /* ---- inputs ------------------------------------------------------------ */
@@ -239,8 +251,8 @@ assigner(srv_job *j, const cep_path *time, int64_t delay)
 	name_next(j, "time:%s:%lld", time->text, (long long) delay);
 	a->out = cep_flow_time(j->source, time->text, delay);
 	add_side_sink(j, a->out, "late", count_sink, &j->late, NULL);
-	add_side_sink(j, a->out, "no_time", no_time_sink, &j->no_time,
-	    a->field);
+	add_side_sink(
+	    j, a->out, "no_time", no_time_sink, &j->no_time, a->field);
 	return (a->out);
 }
 
@@ -267,11 +279,16 @@ input_of(srv_job *j, const char *from, const cep_path *time, int64_t delay)
 static cep_stream *
 keyed(srv_job *j, cep_stream *in, const cep_path *key, const char *uid)
 {
-	cep_stream *k;
+	struct side_ctx *c;
+	cep_stream      *k;
 
 	name_next(j, "key:%s", uid);
 	k = cep_flow_key_by(in, key->n > 0 ? key->text : NULL);
-	add_side_sink(j, k, "no_key", count_sink, &j->no_key, NULL);
+	if (key->n > 0 &&
+	    (c = add_side_sink(
+	         j, k, "no_key", no_key_sink, NULL, key->text)) != NULL) {
+		c->owner = uid;
+	}
 	return (k);
 }
 
@@ -300,8 +317,8 @@ derived(srv_job *j, const char *name)
 	}
 	s           = b->spec;
 	b->building = 1;
-	in = input_of(j, s->from, &s->time, delay_of(j, s->max_delay,
-	                                       s->max_delay_set));
+	in          = input_of(
+	             j, s->from, &s->time, delay_of(j, s->max_delay, s->max_delay_set));
 	if (s->where != NULL && in != NULL) {
 		name_next(j, "where:%s", s->name);
 		in = cep_flow_op(&in, 1, &where_class, s->where);
@@ -364,8 +381,8 @@ build(srv_job *j)
 		c->counter         = &j->events;
 		cep_flow_sink(j->source, count_sink, c);
 	}
-	cep_flow_on_bad_record(j->flow, j->opts.on_bad_record,
-	    j->opts.on_bad_record_arg);
+	cep_flow_on_bad_record(
+	    j->flow, j->opts.on_bad_record, j->opts.on_bad_record_arg);
 	for (size_t i = 0; i < j->nprogs; i++) {
 		const nfa_pattern *p = nfa_prog_pattern(j->progs[i]);
 		cep_stream        *in, *out;
@@ -383,8 +400,8 @@ build(srv_job *j)
 }
 
 cep_err
-srv_job_create(srv_rules *rules, const srv_job_opts *opts, srv_job **out,
-    cep_diag *diag)
+srv_job_create(
+    srv_rules *rules, const srv_job_opts *opts, srv_job **out, cep_diag *diag)
 {
 	srv_job *j = cep_zalloc(sizeof(*j));
 	cep_err  rv;
@@ -448,13 +465,25 @@ srv_job_flow(srv_job *j)
 }
 
 void
+srv_job_each_no_key(srv_job *j,
+    void (*fn)(void *arg, const char *owner, const char *field, uint64_t n),
+    void *arg)
+{
+	for (size_t i = 0; i < j->nsides; i++) {
+		if (j->sides[i].owner != NULL) {
+			fn(arg, j->sides[i].owner, j->sides[i].field,
+			    atomic_load(&j->sides[i].own));
+		}
+	}
+}
+
+void
 srv_job_stats_get(srv_job *j, srv_job_stats *out)
 {
 	memset(out, 0, sizeof(*out));
 	out->events    = atomic_load(&j->events);
 	out->late      = atomic_load(&j->late);
 	out->no_time   = atomic_load(&j->no_time);
-	out->no_key    = atomic_load(&j->no_key);
 	out->published = atomic_load(&j->published);
 	for (size_t i = 0; i < j->nprogs; i++) {
 		out->late += atomic_load(&j->pstats[i].late);

@@ -40,7 +40,6 @@ typedef struct srv_job_stats {
 	uint64_t events;    /* records read from the input */
 	uint64_t late;      /* dropped as late, over all assigners */
 	uint64_t no_time;   /* (event, assigner) pairs without a time */
-	uint64_t no_key;    /* (event, pattern) pairs without a key */
 	uint64_t matches;   /* completed matches, shadow ones included */
 	uint64_t timeouts;  /* timed-out partial matches */
 	uint64_t dropped;   /* partial matches over max_partial_matches */
@@ -51,12 +50,17 @@ typedef struct srv_job srv_job;
 
 /* Compile every pattern (the job takes them over from rules, which must
  * outlive the job) and build the flow.  Compile errors go to diag. */
-cep_err srv_job_create(srv_rules *rules, const srv_job_opts *opts,
-    srv_job **out, cep_diag *diag);
+cep_err srv_job_create(
+    srv_rules *rules, const srv_job_opts *opts, srv_job **out, cep_diag *diag);
 void srv_job_destroy(srv_job *j);
 /* The flow to run (owned by the job). */
 cep_flow *srv_job_flow(srv_job *j);
 /* Counters so far (thread-safe). */
 void srv_job_stats_get(srv_job *j, srv_job_stats *out);
+/* Calls fn for each pattern and stream with a key: its name, its key
+ * field, and the events it received without a usable key so far. */
+void srv_job_each_no_key(srv_job *j,
+    void (*fn)(void *arg, const char *owner, const char *field, uint64_t n),
+    void *arg);
 
 #endif
