@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cep/duration.h"
 #include "nfa/pattern.h"
 
 typedef struct vctx {
@@ -92,32 +93,6 @@ static int
 has_where(const nfa_step *s)
 {
 	return (s->where != NULL || s->locs.where.line != 0);
-}
-
-/* fmt_ms writes a duration in its largest exact unit. */
-static const char *
-fmt_ms(int64_t ms, char *buf, size_t cap)
-{
-	static const struct {
-		const char *unit;
-		int64_t     ms;
-	} units[] = {
-		{ "d", 86400000 },
-		{ "h", 3600000 },
-		{ "m", 60000 },
-		{ "s", 1000 },
-	};
-
-	for (size_t i = 0; ms > 0 && i < sizeof(units) / sizeof(units[0]);
-	     i++) {
-		if (ms % units[i].ms == 0) {
-			snprintf(buf, cap, "%lld%s",
-			    (long long) (ms / units[i].ms), units[i].unit);
-			return (buf);
-		}
-	}
-	snprintf(buf, cap, "%lldms", (long long) ms);
-	return (buf);
 }
 
 /* check_negative: a negative step takes nothing that shapes a loop. */
@@ -232,7 +207,7 @@ check_step(
     vctx *v, const nfa_step *steps, size_t n, size_t i, const nfa_step *group)
 {
 	const nfa_step *s = &steps[i];
-	char            b1[32], b2[32];
+	char            b1[CEP_DURATION_BUF], b2[CEP_DURATION_BUF];
 
 	if (i == 0 && s->join != NFA_JOIN_BEGIN) {
 		if (group != NULL) {
@@ -282,8 +257,8 @@ check_step(
 	if (s->max_gap > 0 && v->p->within > 0 && s->max_gap > v->p->within) {
 		vfail(v, s->locs.max_gap,
 		    "step '%s': max_gap %s exceeds within %s", sname(s),
-		    fmt_ms(s->max_gap, b1, sizeof(b1)),
-		    fmt_ms(v->p->within, b2, sizeof(b2)));
+		    cep_duration_format(s->max_gap, b1),
+		    cep_duration_format(v->p->within, b2));
 	}
 	if (s->group != NULL) {
 		if (has_where(s)) {
