@@ -141,7 +141,7 @@ START_TEST(a_map_that_builds_nothing_fails_instead_of_dropping_the_batch)
 	/* The contract allows CEP_OK only with an event built: anything
 	 * else is an error of the run, never a silent loss of the records
 	 * that follow in the batch. */
-	CEP_ASSERT_ERR(cep_test_run_flow(f, 1, 0), CEP_EINVAL);
+	CEP_ASSERT_ERR(cep_test_run_flow(f, 1, 1), CEP_EINVAL);
 	ck_assert_uint_eq(out.n, 1);
 	cep_flow_destroy(f);
 	cep_test_out_fini(&out);
