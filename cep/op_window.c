@@ -204,9 +204,14 @@ acc_merge(struct acc *a, const struct acc *b, const struct agg_conf *g)
 			a->real = 1;
 		}
 		a->dsum += bd;
-	} else if (__builtin_add_overflow(a->isum, b->isum, &a->isum)) {
-		a->dsum = (double) a->isum + (double) b->isum;
-		a->real = 1;
+	} else {
+		int64_t s;
+		if (__builtin_add_overflow(a->isum, b->isum, &s)) {
+			a->dsum = (double) a->isum + (double) b->isum;
+			a->real = 1;
+		} else {
+			a->isum = s;
+		}
 	}
 	if (b->has &&
 	    (!a->has || (cep_val_compare(&b->ext, &a->ext, &cmp) == CEP_OK &&
