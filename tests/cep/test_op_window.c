@@ -303,7 +303,9 @@ START_TEST(every_aggregate_over_numbers_nulls_and_other_values)
 	    /* an int sum that overflows becomes a double */
 	    "{\"k\":\"big\",\"ts\":1,\"v\":9223372036854775807}\n"
 	    "{\"k\":\"big\",\"ts\":2,\"v\":1}\n"
-	    "{\"k\":\"big\",\"ts\":3,\"v\":-9223372036854775807}\n",
+	    "{\"k\":\"big\",\"ts\":3,\"v\":-9223372036854775807}\n"
+	    /* no value at all */
+	    "{\"k\":\"none\",\"ts\":1}\n",
 	    "k", &tumble_1s, aggs, 6, NULL, 100, 1);
 	ck_assert_str_eq(cep_test_out_text(&r.out, 1),
 	    "{\"k\":\"big\",\"window_start\":0,\"window_end\":1000,\"ts\":999,"
@@ -316,6 +318,9 @@ START_TEST(every_aggregate_over_numbers_nulls_and_other_values)
 	    "{\"k\":\"mixed\",\"window_start\":0,\"window_end\":1000,"
 	    "\"ts\":999,\"n\":3,\"sum\":6.5,\"avg\":2.1666666666666665,"
 	    "\"min\":2,\"max\":2.5,\"d\":2}\n"
+	    "{\"k\":\"none\",\"window_start\":0,\"window_end\":1000,"
+	    "\"ts\":999,\"n\":1,\"sum\":0,\"avg\":null,\"min\":null,"
+	    "\"max\":null,\"d\":0}\n"
 	    "{\"k\":\"odd\",\"window_start\":0,\"window_end\":1000,"
 	    "\"ts\":999,\"n\":7,\"sum\":0,\"avg\":null,\"min\":null,"
 	    "\"max\":null,\"d\":2}\n");
