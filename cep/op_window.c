@@ -107,6 +107,9 @@ compact_distinct(struct acc *a)
 {
 	size_t n = 0;
 
+	if (a->ndistinct < 2) {
+		return; /* nothing to sort (and qsort wants no NULL) */
+	}
 	qsort(a->distinct, a->ndistinct, sizeof(uint64_t), u64_cmp);
 	for (size_t i = 0; i < a->ndistinct; i++) {
 		if (n == 0 || a->distinct[n - 1] != a->distinct[i]) {
