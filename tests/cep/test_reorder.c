@@ -158,6 +158,15 @@ START_TEST(held_records_survive_save_and_load_in_their_order)
 }
 END_TEST
 
+/* apply_any accepts whatever damaged bytes decoded to. */
+static cep_err
+apply_any(void *arg, const cep_record *r)
+{
+	(void) arg;
+	ck_assert_ptr_nonnull(r->ev);
+	return (CEP_OK);
+}
+
 START_TEST(loading_damaged_bytes_fails_without_leaking)
 {
 	cep_reorder a;
@@ -187,8 +196,10 @@ START_TEST(loading_damaged_bytes_fails_without_leaking)
 		n = cep_test_mutate(copy, buf.len, NULL, &seed);
 		CEP_ASSERT_OK(cep_reorder_init(&b));
 		cep_rd_init(&rd, copy, n);
-		(void) cep_reorder_load(&b, &rd);
-		(void) release(&b, CEP_WM_MAX);
+		if (cep_reorder_load(&b, &rd) == CEP_OK) {
+			CEP_ASSERT_OK(
+			    cep_reorder_release(&b, CEP_WM_MAX, apply_any, NULL));
+		}
 		cep_reorder_fini(&b);
 	}
 	cep_buf_fini(&buf);
