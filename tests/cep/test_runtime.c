@@ -245,7 +245,14 @@ START_TEST(tiny_batches_and_one_batch_in_flight_give_the_same_results)
 	f = all_ops(path, &out, NULL);
 	CEP_ASSERT_OK(cep_flow_run(f, &tight));
 	cep_flow_destroy(f);
-	outs_assert_same(&ref, &out);
+	/* A join's pairs of one key come in an order that depends on how
+	 * its two inputs were batched: compare them as a set. */
+	cep_test_out_assert_same_set(&ref.o[JOIN], &out.o[JOIN]);
+	cep_test_out_clear(&ref.o[JOIN]);
+	cep_test_out_clear(&out.o[JOIN]);
+	for (int i = 0; i < JOIN; i++) {
+		cep_test_out_assert_same(&ref.o[i], &out.o[i]);
+	}
 	outs_fini(&ref);
 	outs_fini(&out);
 	cep_test_tmp_remove(path);
@@ -545,8 +552,10 @@ START_TEST(state_saved_at_a_stop_carries_on_in_a_fresh_flow)
 	outs_init(&ref);
 	outs_init(&out);
 	cep_test_out_init(&seen, NULL);
+	/* The same batches throughout: a join's pairs of one key come in
+	 * an order that depends on how its two inputs were batched. */
 	f = all_ops(path, &ref, NULL);
-	CEP_ASSERT_OK(cep_test_run_flow(f, 2, 0));
+	CEP_ASSERT_OK(cep_flow_run(f, &opts));
 	cep_flow_destroy(f);
 
 	/* Stop right after event 12345 (one event per batch) and save: a

@@ -58,6 +58,9 @@ const char *cep_test_out_text(const cep_test_out *o, int sorted);
 /* Assert that a and b hold the same multiset of records and that each
  * key's records come in the same order. */
 void cep_test_out_assert_same(const cep_test_out *a, const cep_test_out *b);
+/* The same multiset, in whatever order. */
+void cep_test_out_assert_same_set(const cep_test_out *a,
+    const cep_test_out *b);
 
 /* A stateless class moving each record's time back by its integer field
  * "back": records that fall behind the watermark reach what follows late
