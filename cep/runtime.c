@@ -47,6 +47,7 @@ run_fail(cep_flow *f, cep_err err)
 	if (f->run_err == CEP_OK) {
 		f->run_err = err;
 	}
+	atomic_store(&f->failed, 1);
 	atomic_store(&f->stop, 1);
 	pthread_cond_broadcast(&f->cond);
 	pthread_mutex_unlock(&f->lock);
@@ -417,7 +418,9 @@ worker_main(void *arg)
 	struct msg    *m;
 
 	while ((m = inbox_take(&t->inbox)) != NULL) {
-		if (!atomic_load(&f->stop)) {
+		/* After a stop, what is in flight still goes through, so that
+		 * the run ends at a consistent point; after an error, not. */
+		if (!atomic_load(&f->failed)) {
 			struct node *node = &f->nodes[m->node];
 			cep_err      rv;
 			rv = deliver(t, &node->inst[t->index], m->port, m->chan,
@@ -777,6 +780,7 @@ cep_flow_run(cep_flow *f, const cep_flow_opts *opts)
 	}
 	src        = &f->threads[f->nworkers];
 	f->run_err = CEP_OK;
+	atomic_store(&f->failed, 0);
 	atomic_store(&f->stop, 0);
 	for (; started < f->nworkers; started++) {
 		if (pthread_create(&f->threads[started].tid, NULL, worker_main,
