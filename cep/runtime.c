@@ -857,7 +857,9 @@ carries(const struct node *old, const struct node *next)
 }
 
 /* take_over moves an old node's instance states (or its reader) into the
- * new node, whose channels start at the old watermark. */
+ * new node, whose channels start at the old watermark.  The states point
+ * into their configuration, so the old configuration goes with them and
+ * the new one (equal by fingerprint) is freed with the old node. */
 static void
 take_over(struct node *old, struct node *next)
 {
@@ -865,6 +867,11 @@ take_over(struct node *old, struct node *next)
 		next->reader = old->reader;
 		next->eof    = old->eof;
 		old->reader  = NULL;
+	}
+	if (next->kind == NODE_OP) {
+		void *conf = next->conf;
+		next->conf = old->conf;
+		old->conf  = conf;
 	}
 	for (unsigned i = 0; i < next->ninst && i < old->ninst; i++) {
 		struct instance *a = &old->inst[i], *b = &next->inst[i];
