@@ -856,6 +856,14 @@ carries(const struct node *old, const struct node *next)
 	            old->cls->fingerprint(old->conf));
 }
 
+/* same_source says whether a source of the new graph goes on reading the
+ * running graph's reader. */
+static int
+same_source(const struct node *old, const struct node *next)
+{
+	return (old != NULL && strcmp(old->path, next->path) == 0);
+}
+
 /* take_over moves an old node's instance states (or its reader) into the
  * new node, whose channels start at the old watermark.  The states point
  * into their configuration, so the old configuration goes with them and
@@ -900,18 +908,23 @@ apply_reload(cep_flow *f, cep_flow *next)
 	if ((rv = cep__flow_prepare(next, &opts)) != CEP_OK) {
 		return (rv);
 	}
+	/* Open the new sources first: once states have moved, nothing may
+	 * fail, or the running graph would be left without them. */
+	for (size_t i = 0; i < next->nnodes; i++) {
+		struct node *n = &next->nodes[i];
+		if (n->kind == NODE_SOURCE && !same_source(find_node(f, n), n) &&
+		    cep_reader_open(n->path, n->fmt, &n->reader) != CEP_OK) {
+			cep__flow_unprepare(next);
+			return (CEP_EIO);
+		}
+	}
 	for (size_t i = 0; i < next->nnodes; i++) {
 		struct node *n   = &next->nodes[i];
 		struct node *old = find_node(f, n);
-		if ((n->kind == NODE_SOURCE && old != NULL &&
-		        strcmp(old->path, n->path) == 0) ||
+		if ((n->kind == NODE_SOURCE && same_source(old, n)) ||
 		    (n->kind == NODE_OP && carries(old, n))) {
 			take_over(old, n);
 		}
-	}
-	if ((rv = open_sources(next)) != CEP_OK) {
-		cep__flow_unprepare(next);
-		return (rv);
 	}
 	/* Swap the graphs; the threads (and their inboxes, now empty) stay. */
 	for (size_t i = 0; i < f->nnodes; i++) {
