@@ -548,9 +548,31 @@ place(cep_flow *f)
 	return (CEP_OK);
 }
 
+/* in_order says whether a node's input comes in sequence order: one
+ * channel, from the source thread.  A single channel from a worker (one
+ * worker in all) carries what an operator there emitted in its own order,
+ * not the (time, sequence) order in which several channels would be
+ * merged: treating it as ordered made results differ between one worker
+ * and several. */
+static int
+in_order(const cep_flow *f, const struct node *n)
+{
+	if (n->nchan != 1) {
+		return (0);
+	}
+	for (unsigned p = 0; p < n->nin; p++) {
+		if (f->nodes[n->in[p].from].on_workers) {
+			return (0);
+		}
+	}
+	return (1);
+}
+
 static cep_err
 make_instances(cep_flow *f, struct node *n)
 {
+	int ordered = in_order(f, n);
+
 	n->ninst = n->on_workers ? f->nworkers : 1;
 	if ((n->inst = cep_calloc(n->ninst, sizeof(struct instance))) == NULL) {
 		return (CEP_ENOMEM);
@@ -572,7 +594,7 @@ make_instances(cep_flow *f, struct node *n)
 			inst->chan_wm[c] = CEP_WM_MIN;
 		}
 		if (n->kind == NODE_OP &&
-		    (rv = n->cls->create(n->conf, n->nchan == 1, &inst->state)) !=
+		    (rv = n->cls->create(n->conf, ordered, &inst->state)) !=
 		        CEP_OK) {
 			return (rv);
 		}
