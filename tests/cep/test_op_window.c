@@ -394,6 +394,9 @@ START_TEST(key_and_time_paths_sharing_a_parent_share_its_map)
 	cep_slot_val(ev, cep_event_find_path(ev, key, 2), &v);
 	ck_assert_msg(v.type == CEP_T_STR, "no key in %s", r.out.r[0].json);
 	cep_event_unref(ev, NULL);
+	ck_assert_str_eq(r.out.r[0].json,
+	    "{\"meta\":{\"src\":\"a\",\"ts\":999},\"window_start\":0,"
+	    "\"window_end\":1000,\"n\":1}");
 	win_fini(&r);
 }
 END_TEST
