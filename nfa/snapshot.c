@@ -437,6 +437,21 @@ read_runs(cep_rd *r, const nfa_matcher *m, nfa_run **runs, uint32_t *nruns,
 	return (CEP_OK);
 }
 
+/* grow_marks makes room for `need` marks, the new ones cleared. */
+static cep_err
+grow_marks(uint8_t **marks, size_t *cap, size_t need)
+{
+	size_t old = *cap;
+
+	if (cep_grow(marks, cap, need, 1) != 0) {
+		return (CEP_ENOMEM);
+	}
+	if (*cap > old) {
+		memset(*marks + old, 0, *cap - old);
+	}
+	return (CEP_OK);
+}
+
 /* read_keys restores the keys at their saved slots; `restored` marks the
  * slots read (the others, claimed to reach a higher index, are freed). */
 static cep_err
@@ -462,8 +477,9 @@ read_keys(cep_rd *r, nfa_matcher *m, uint8_t **restored, size_t *cap)
 				return (rv);
 			}
 		}
-		if (cep_grow(restored, cap, (size_t) m->nkeys, 1) != 0) {
-			return (CEP_ENOMEM);
+		if ((rv = grow_marks(restored, cap, (size_t) m->nkeys)) !=
+		    CEP_OK) {
+			return (rv);
 		}
 		if ((*restored)[idx]) {
 			return (CEP_ECORRUPT);
@@ -683,8 +699,8 @@ nfa_matcher_restore(nfa_matcher *m, const void *data, size_t len)
 		goto out;
 	}
 	if ((rv = recount(m)) != CEP_OK ||
-	    cep_grow(&restored, &restored_cap, (size_t) m->nkeys + 1, 1) != 0) {
-		rv = rv != CEP_OK ? rv : CEP_ENOMEM;
+	    (rv = grow_marks(&restored, &restored_cap,
+	         (size_t) m->nkeys + 1)) != CEP_OK) {
 		goto out;
 	}
 	rebuild_free_lists(m, restored);
