@@ -523,7 +523,7 @@ END_TEST
 
 START_TEST(results_do_not_depend_on_the_number_of_workers)
 {
-	char *path = gen(50000, 300, 20, 0, 0, 11);
+	char *path = gen(30000, 300, 20, 0, 0, 11);
 
 	for (size_t i = 0; i < 3; i++) {
 		cep_test_out ref;
@@ -570,7 +570,7 @@ run_two_levels(const char *path, unsigned workers, cep_test_out *out)
 
 START_TEST(windows_after_a_worker_exchange_do_not_depend_on_workers)
 {
-	char        *path = gen(50000, 300, 20, 0, 0, 13);
+	char        *path = gen(30000, 300, 20, 0, 0, 13);
 	cep_test_out ref;
 
 	cep_test_out_init(&ref, NULL);

@@ -44,7 +44,7 @@ big_input(int n, int nkeys, uint64_t seed)
 	fp = cep_test_tmp_open(&path);
 	for (int i = 0; i < n; i++) {
 		uint64_t r = cep_test_rand(&seed);
-		t += (int64_t) (r % 4);
+		t += (int64_t) (r % 2);
 		fprintf(fp,
 		    "{\"k\":\"k%d\",\"ts\":%lld,\"v\":%d,\"d\":%.17g,"
 		    "\"side\":\"%s\"}\n",
@@ -155,7 +155,7 @@ static cep_flow *
 all_ops(const char *path, struct outs *out, cep_test_out *seen)
 {
 	static const cep_window tumble = { CEP_WINDOW_TUMBLE, 1000, 0 };
-	static const cep_window slide  = { CEP_WINDOW_SLIDE, 2000, 500 };
+	static const cep_window slide  = { CEP_WINDOW_SLIDE, 2000, 1000 };
 	static const cep_window sess   = { CEP_WINDOW_SESSION, 40, 0 };
 	static const cep_window five   = { CEP_WINDOW_TUMBLE, 5000, 0 };
 	static const cep_agg    aggs[] = {
