@@ -241,6 +241,71 @@ START_TEST(the_end_of_input_fires_timeouts)
 }
 END_TEST
 
+/* skip_run runs the events of text (times in "ts", delay 10) through a
+ * pattern of three "hot" events with skip_past_last_event and returns the
+ * ids of each match's events, one match a line. */
+static const char *
+skip_run(const char *text, unsigned workers)
+{
+	static const struct step_def hot[] = {
+		{ "hot", NFA_JOIN_BEGIN, "n > 5", 3, false },
+	};
+	static const struct prog_def def = {
+		"hot3", "user", NFA_SKIP_PAST_LAST_EVENT, 0, false, hot, 1,
+	};
+	static char  ids[256];
+	char        *path = cep_test_tmp_write(text);
+	nfa_prog    *prog = make_prog(&def);
+	cep_test_out out;
+	cep_flow    *f;
+	size_t       len = 0;
+
+	cep_test_out_init(&out, NULL);
+	f = pattern_flow(path, prog, 10, &out, NULL, NULL);
+	nfa_prog_unref(prog);
+	CEP_ASSERT_OK(cep_test_run_flow(f, workers, 0));
+	ids[0] = '\0';
+	for (size_t i = 0; i < out.n; i++) {
+		const char *p = out.r[i].json;
+		while ((p = strstr(p, "\"id\":")) != NULL) {
+			p += 5;
+			/* The events' ids, not the match's (a string). */
+			if (*p != '"') {
+				len += (size_t) snprintf(ids + len, sizeof(ids) - len,
+				    "%ld ", strtol(p, NULL, 10));
+			}
+		}
+		len += (size_t) snprintf(ids + len, sizeof(ids) - len, "\n");
+	}
+	cep_flow_destroy(f);
+	cep_test_out_fini(&out);
+	cep_test_tmp_remove(path);
+	return (ids);
+}
+
+START_TEST(after_match_skip_follows_event_time_not_arrival)
+{
+	/* The same five events, in time order and out of order within the
+	 * delay: skip_past_last_event discards the partial match that began
+	 * at event 2 inside the first match either way. */
+	const char *sorted = "{\"user\":\"u\",\"id\":1,\"n\":8,\"ts\":1}\n"
+	                     "{\"user\":\"u\",\"id\":2,\"n\":8,\"ts\":2}\n"
+	                     "{\"user\":\"u\",\"id\":3,\"n\":8,\"ts\":3}\n"
+	                     "{\"user\":\"u\",\"id\":4,\"n\":8,\"ts\":4}\n"
+	                     "{\"user\":\"u\",\"id\":5,\"n\":8,\"ts\":5}\n";
+	const char *disorder = "{\"user\":\"u\",\"id\":1,\"n\":8,\"ts\":1}\n"
+	                       "{\"user\":\"u\",\"id\":3,\"n\":8,\"ts\":3}\n"
+	                       "{\"user\":\"u\",\"id\":2,\"n\":8,\"ts\":2}\n"
+	                       "{\"user\":\"u\",\"id\":4,\"n\":8,\"ts\":4}\n"
+	                       "{\"user\":\"u\",\"id\":5,\"n\":8,\"ts\":5}\n";
+
+	ck_assert_str_eq(skip_run(sorted, 1), "1 2 3 \n");
+	ck_assert_str_eq(skip_run(disorder, 1), "1 2 3 \n");
+	ck_assert_str_eq(skip_run(disorder, 3), "1 2 3 \n");
+}
+END_TEST
+
+
 /* ---- through windows, on any number of workers ------------------------- */
 
 static int
@@ -342,6 +407,43 @@ START_TEST(matches_over_windows_do_not_depend_on_the_number_of_workers)
 	nfa_prog_unref(global);
 	cep_test_out_fini(&ref_src);
 	cep_test_out_fini(&ref_all);
+	cep_test_tmp_remove(path);
+}
+END_TEST
+
+START_TEST(after_match_skip_holds_over_window_output)
+{
+	/* Four hot seconds in a row: one alert of three windows, not two
+	 * (window outputs carry sequences that are not in time order). */
+	static const struct prog_def def = {
+		"hot", "src", NFA_SKIP_PAST_LAST_EVENT, 0, false, hot3, 1,
+	};
+	FILE        *fp;
+	char        *path;
+	nfa_prog    *prog  = make_prog(&def);
+	nfa_prog    *never = make_prog(&def);
+	cep_test_out out, none;
+	cep_flow    *f;
+
+	fp = cep_test_tmp_open(&path);
+	for (int sec = 1; sec <= 4; sec++) {
+		for (int i = 0; i < 8; i++) {
+			fprintf(fp, "{\"src\":\"s%d\",\"kind\":\"http\",\"ts\":%d}\n",
+			    i % 2, sec * 1000 + i * 100);
+		}
+	}
+	ck_assert_int_eq(fclose(fp), 0);
+	cep_test_out_init(&out, NULL);
+	cep_test_out_init(&none, NULL);
+	f = window_flow(path, prog, never, &out, &none);
+	CEP_ASSERT_OK(cep_test_run_flow(f, 2, 0));
+	/* Sources s0 and s1: four windows of 4 requests each, hot (> 3). */
+	ck_assert_uint_eq(out.n, 2);
+	cep_flow_destroy(f);
+	nfa_prog_unref(prog);
+	nfa_prog_unref(never);
+	cep_test_out_fini(&out);
+	cep_test_out_fini(&none);
 	cep_test_tmp_remove(path);
 }
 END_TEST
@@ -587,6 +689,8 @@ operator_suite(void)
 	tcase_add_test(t, matches_leave_as_records_timed_at_their_last_event);
 	tcase_add_test(t, records_behind_the_matchers_watermark_go_to_late);
 	tcase_add_test(t, the_end_of_input_fires_timeouts);
+	tcase_add_test(t, after_match_skip_follows_event_time_not_arrival);
+	tcase_add_test(t, after_match_skip_holds_over_window_output);
 	tcase_add_test(t,
 	    matches_over_windows_do_not_depend_on_the_number_of_workers);
 	tcase_add_test(t, a_partial_match_spanning_a_reload_still_matches);
