@@ -12,7 +12,7 @@
 
 START_TEST(allocations_are_aligned_and_contained)
 {
-	cep_arena *a = cep_arena_create();
+	cep_arena *a    = cep_arena_create();
 	char      *prev = NULL;
 	int        outside;
 

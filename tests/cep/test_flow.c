@@ -25,8 +25,7 @@ copy_map(void *arg, const cep_event *in, cep_builder *b)
 }
 
 static cep_err
-keep_last(void *arg, const cep_event *acc, const cep_event *in,
-    cep_builder *b)
+keep_last(void *arg, const cep_event *acc, const cep_event *in, cep_builder *b)
 {
 	(void) arg;
 	(void) acc;
@@ -127,7 +126,7 @@ new_flow(void)
 }
 
 static const cep_window tumble_1s = { CEP_WINDOW_TUMBLE, 1000, 0 };
-static const cep_agg      count_agg = { "n", CEP_AGG_COUNT, NULL };
+static const cep_agg    count_agg = { "n", CEP_AGG_COUNT, NULL };
 
 START_TEST(destroy_accepts_null_and_an_empty_flow)
 {
@@ -157,7 +156,7 @@ END_TEST
 
 START_TEST(a_null_input_gives_null_and_records_nothing)
 {
-	cep_flow   *f = new_flow();
+	cep_flow   *f   = new_flow();
 	cep_stream *src = cep_flow_file(f, "x", CEP_FORMAT_JSONL);
 
 	ck_assert_ptr_null(cep_flow_map(NULL, copy_map, NULL));
@@ -180,7 +179,7 @@ END_TEST
 
 START_TEST(the_first_error_sticks_through_a_chain)
 {
-	cep_flow   *f = new_flow();
+	cep_flow   *f   = new_flow();
 	cep_stream *src = cep_flow_file(f, "x", CEP_FORMAT_JSONL);
 	cep_stream *s;
 
@@ -227,7 +226,7 @@ START_TEST(bad_arguments_are_einval)
 	static const cep_agg bad_field = { "s", CEP_AGG_MAX, "a..b" };
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]) + 5; i++) {
-		cep_flow   *f = new_flow();
+		cep_flow   *f   = new_flow();
 		cep_stream *src = cep_flow_file(f, "x", CEP_FORMAT_JSONL);
 		cep_stream *k   = cep_flow_key_by(src, "k");
 		cep_stream *out;
@@ -236,9 +235,11 @@ START_TEST(bad_arguments_are_einval)
 		if (i < sizeof(bad) / sizeof(bad[0])) {
 			out = cep_flow_window(k, &bad[i], &count_agg, 1, NULL);
 		} else if (i == sizeof(bad) / sizeof(bad[0])) {
-			out = cep_flow_window(k, &tumble_1s, &no_field, 1, NULL);
+			out =
+			    cep_flow_window(k, &tumble_1s, &no_field, 1, NULL);
 		} else if (i == sizeof(bad) / sizeof(bad[0]) + 1) {
-			out = cep_flow_window(k, &tumble_1s, &bad_field, 1, NULL);
+			out = cep_flow_window(
+			    k, &tumble_1s, &bad_field, 1, NULL);
 		} else if (i == sizeof(bad) / sizeof(bad[0]) + 2) {
 			out = cep_flow_join(k, k, 10, 9, NULL, NULL);
 		} else if (i == sizeof(bad) / sizeof(bad[0]) + 3) {
@@ -261,7 +262,8 @@ START_TEST(keyed_operators_need_a_key_by_straight_before_them)
 	cep_stream *k   = cep_flow_key_by(t, "k");
 	cep_stream *m   = cep_flow_filter(k, keep_all, NULL);
 
-	ck_assert_ptr_null(cep_flow_window(t, &tumble_1s, &count_agg, 1, NULL));
+	ck_assert_ptr_null(
+	    cep_flow_window(t, &tumble_1s, &count_agg, 1, NULL));
 	CEP_ASSERT_ERR(cep_flow_error(f), CEP_EINVAL);
 	cep_flow_destroy(f);
 
@@ -285,8 +287,8 @@ START_TEST(keyed_operators_need_a_key_by_straight_before_them)
 	f   = new_flow();
 	src = cep_flow_file(f, "x", CEP_FORMAT_JSONL);
 	k   = cep_flow_key_by(src, "k");
-	ck_assert_ptr_null(cep_flow_window(cep_flow_side(k, "no_key"),
-	    &tumble_1s, &count_agg, 1, NULL));
+	ck_assert_ptr_null(cep_flow_window(
+	    cep_flow_side(k, "no_key"), &tumble_1s, &count_agg, 1, NULL));
 	CEP_ASSERT_ERR(cep_flow_error(f), CEP_EINVAL);
 	cep_flow_destroy(f);
 
@@ -345,7 +347,7 @@ START_TEST(custom_classes_are_checked_and_their_conf_is_the_flows)
 
 	/* Built: freed with the flow. */
 	cep_flow_destroy(g);
-	g = new_flow();
+	g   = new_flow();
 	src = cep_flow_file(g, "x", CEP_FORMAT_JSONL);
 	ck_assert_ptr_nonnull(cep_flow_op(&src, 1, &one_in, conf_new()));
 	ck_assert_int_eq(conf_frees, 4);
@@ -382,10 +384,10 @@ END_TEST
 
 START_TEST(a_flow_that_ran_takes_no_new_nodes_or_sides)
 {
-	char         *path = cep_test_tmp_write("{\"ts\":1,\"k\":\"a\"}\n");
-	cep_flow     *f    = new_flow();
-	cep_test_out  out;
-	cep_stream   *src, *t;
+	char        *path = cep_test_tmp_write("{\"ts\":1,\"k\":\"a\"}\n");
+	cep_flow    *f    = new_flow();
+	cep_test_out out;
+	cep_stream  *src, *t;
 
 	cep_test_out_init(&out, NULL);
 	src = cep_flow_file(f, path, CEP_FORMAT_JSONL);
@@ -427,13 +429,16 @@ flow_suite(void)
 	TCase *t = tcase_create("flow");
 
 	tcase_add_test(t, destroy_accepts_null_and_an_empty_flow);
-	tcase_add_test(t, a_chain_builds_without_error_and_streams_know_their_flow);
+	tcase_add_test(
+	    t, a_chain_builds_without_error_and_streams_know_their_flow);
 	tcase_add_test(t, a_null_input_gives_null_and_records_nothing);
 	tcase_add_test(t, the_first_error_sticks_through_a_chain);
-	tcase_add_test(t, set_error_records_the_first_error_of_outside_builders);
+	tcase_add_test(
+	    t, set_error_records_the_first_error_of_outside_builders);
 	tcase_add_test(t, bad_arguments_are_einval);
 	tcase_add_test(t, keyed_operators_need_a_key_by_straight_before_them);
-	tcase_add_test(t, custom_classes_are_checked_and_their_conf_is_the_flows);
+	tcase_add_test(
+	    t, custom_classes_are_checked_and_their_conf_is_the_flows);
 	tcase_add_test(t, side_outputs_are_one_handle_per_name);
 	tcase_add_test(t, a_flow_that_ran_takes_no_new_nodes_or_sides);
 	tcase_add_test(t, a_missing_input_file_fails_the_run);

@@ -14,13 +14,13 @@ START_TEST(equal_values_are_one_key_and_other_types_are_not)
 {
 	cep_keytab t;
 	cep_val    keys[] = {
-                cep_val_int(1),
-                cep_val_double(1.0),
-                cep_val_str("1", 1),
-                cep_val_bool(1),
-                cep_val_double(1.5),
-                cep_val_double(-0.0),
-                cep_val_int(0),
+		   cep_val_int(1),
+		   cep_val_double(1.0),
+		   cep_val_str("1", 1),
+		   cep_val_bool(1),
+		   cep_val_double(1.5),
+		   cep_val_double(-0.0),
+		   cep_val_int(0),
 	};
 	uint32_t s[7];
 
@@ -36,10 +36,10 @@ START_TEST(equal_values_are_one_key_and_other_types_are_not)
 	ck_assert_uint_ne(s[0], s[4]);
 	ck_assert_uint_eq(s[5], s[6]);
 	ck_assert_uint_eq(t.live, 5);
-	ck_assert_uint_eq(cep_keytab_hash(&keys[0]), cep_keytab_hash(&keys[1]));
-	ck_assert_uint_eq(cep_keytab_find(&t, &keys[1],
-	                      cep_keytab_hash(&keys[1])),
-	    s[0]);
+	ck_assert_uint_eq(
+	    cep_keytab_hash(&keys[0]), cep_keytab_hash(&keys[1]));
+	ck_assert_uint_eq(
+	    cep_keytab_find(&t, &keys[1], cep_keytab_hash(&keys[1])), s[0]);
 	/* The first value seen is the one kept. */
 	ck_assert_int_eq(cep_keytab_key(&t, s[0])->type, CEP_T_INT);
 	cep_keytab_fini(&t);
@@ -61,8 +61,8 @@ START_TEST(string_keys_are_copied)
 	CEP_ASSERT_OK(cep_keytab_get(&t, &k, &again));
 	ck_assert_uint_eq(slot, again);
 	k = cep_val_str(buf, 6);
-	ck_assert_uint_eq(cep_keytab_find(&t, &k, cep_keytab_hash(&k)),
-	    CEP_KEYTAB_NONE);
+	ck_assert_uint_eq(
+	    cep_keytab_find(&t, &k, cep_keytab_hash(&k)), CEP_KEYTAB_NONE);
 	cep_keytab_fini(&t);
 }
 END_TEST
@@ -79,8 +79,8 @@ START_TEST(removed_slots_are_reused_with_a_new_generation)
 	cep_keytab_remove(&t, sa);
 	ck_assert(!cep_keytab_used(&t, sa));
 	ck_assert_uint_eq(t.live, 0);
-	ck_assert_uint_eq(cep_keytab_find(&t, &a, cep_keytab_hash(&a)),
-	    CEP_KEYTAB_NONE);
+	ck_assert_uint_eq(
+	    cep_keytab_find(&t, &a, cep_keytab_hash(&a)), CEP_KEYTAB_NONE);
 	cep_keytab_remove(&t, sa); /* twice: no effect */
 	ck_assert_uint_eq(t.live, 0);
 	CEP_ASSERT_OK(cep_keytab_get(&t, &b, &sb));
@@ -117,8 +117,8 @@ START_TEST(many_keys_added_removed_and_added_again)
 	}
 	for (int i = 1; i < 20000; i += 2) {
 		cep_val k = cep_val_int(i * 7919);
-		ck_assert_uint_eq(cep_keytab_find(&t, &k, cep_keytab_hash(&k)),
-		    slots[i]);
+		ck_assert_uint_eq(
+		    cep_keytab_find(&t, &k, cep_keytab_hash(&k)), slots[i]);
 	}
 	ck_assert_uint_eq(t.live, 20000);
 	ck_assert_uint_eq(t.n, 20000);
@@ -159,14 +159,14 @@ END_TEST
 START_TEST(read_val_refuses_damaged_bytes)
 {
 	static const uint8_t bad[][4] = {
-		{ CEP_T_MAP, 0, 0, 0 },     /* a container */
-		{ 99, 0, 0, 0 },            /* no such type */
-		{ CEP_T_STR, 9, 'a', 0 },   /* a string longer than its bytes */
+		{ CEP_T_MAP, 0, 0, 0 },   /* a container */
+		{ 99, 0, 0, 0 },          /* no such type */
+		{ CEP_T_STR, 9, 'a', 0 }, /* a string longer than its bytes */
 	};
-	static const size_t len[] = { 1, 1, 3 };
+	static const size_t  len[]       = { 1, 1, 3 };
 	static const uint8_t short_int[] = { CEP_T_INT, 1, 2 };
-	cep_rd  r;
-	cep_val v;
+	cep_rd               r;
+	cep_val              v;
 
 	for (size_t i = 0; i < 3; i++) {
 		cep_rd_init(&r, bad[i], len[i]);

@@ -11,7 +11,7 @@
 #include "tests/support/flow_support.h"
 
 static const cep_window tumble_1s = { CEP_WINDOW_TUMBLE, 1000, 0 };
-static const cep_agg      count_n   = { "n", CEP_AGG_COUNT, NULL };
+static const cep_agg    count_n   = { "n", CEP_AGG_COUNT, NULL };
 
 static cep_flow *
 new_flow(void)
@@ -65,18 +65,19 @@ double_v(void *arg, const cep_event *in, cep_builder *b)
 
 START_TEST(map_builds_new_events_keeping_time_and_sequence)
 {
-	char *path = cep_test_tmp_write("{\"k\":\"a\",\"v\":1,\"ts\":10}\n"
-	                                "{\"k\":\"b\",\"v\":2,\"ts\":5,"
-	                                "\"drop\":true}\n"
-	                                "{\"k\":\"b\",\"v\":3,\"ts\":30}\n");
+	char        *path;
 	cep_flow    *f = new_flow();
 	cep_test_out out;
 	cep_stream  *s;
 
+	path = cep_test_tmp_write("{\"k\":\"a\",\"v\":1,\"ts\":10}\n"
+	                          "{\"k\":\"b\",\"v\":2,\"ts\":5,"
+	                          "\"drop\":true}\n"
+	                          "{\"k\":\"b\",\"v\":3,\"ts\":30}\n");
 	cep_test_out_init(&out, NULL);
 	s = cep_flow_time(cep_flow_file(f, path, CEP_FORMAT_JSONL), "ts", 0);
-	cep_flow_sink(cep_flow_map(s, double_v, NULL), cep_test_out_sink,
-	    &out);
+	cep_flow_sink(
+	    cep_flow_map(s, double_v, NULL), cep_test_out_sink, &out);
 	CEP_ASSERT_OK(cep_test_run_flow(f, 1, 0));
 	ck_assert_str_eq(cep_test_out_text(&out, 0),
 	    "{\"k\":\"a\",\"v\":2,\"ts\":10}\n"
@@ -93,18 +94,19 @@ END_TEST
 
 START_TEST(a_map_error_stops_the_run_with_it)
 {
-	char *path = cep_test_tmp_write("{\"k\":\"a\",\"v\":1,\"ts\":10}\n"
-	                                "{\"k\":\"a\",\"v\":1,\"ts\":11,"
-	                                "\"boom\":true}\n"
-	                                "{\"k\":\"a\",\"v\":1,\"ts\":12}\n");
+	char        *path;
 	cep_flow    *f = new_flow();
 	cep_test_out out;
 	cep_stream  *s;
 
+	path = cep_test_tmp_write("{\"k\":\"a\",\"v\":1,\"ts\":10}\n"
+	                          "{\"k\":\"a\",\"v\":1,\"ts\":11,"
+	                          "\"boom\":true}\n"
+	                          "{\"k\":\"a\",\"v\":1,\"ts\":12}\n");
 	cep_test_out_init(&out, NULL);
 	s = cep_flow_file(f, path, CEP_FORMAT_JSONL);
-	cep_flow_sink(cep_flow_map(s, double_v, NULL), cep_test_out_sink,
-	    &out);
+	cep_flow_sink(
+	    cep_flow_map(s, double_v, NULL), cep_test_out_sink, &out);
 	CEP_ASSERT_ERR(cep_test_run_flow(f, 2, 1), CEP_ERANGE);
 	ck_assert_uint_eq(out.n, 1);
 	cep_flow_destroy(f);
@@ -129,11 +131,12 @@ half_built(void *arg, const cep_event *in, cep_builder *b)
 
 START_TEST(a_map_that_builds_nothing_fails_instead_of_dropping_the_batch)
 {
-	char *path = cep_test_tmp_write("{\"i\":1}\n{\"i\":2,\"odd\":true}\n"
-	                                "{\"i\":3}\n{\"i\":4}\n");
+	char        *path;
 	cep_flow    *f = new_flow();
 	cep_test_out out;
 
+	path = cep_test_tmp_write("{\"i\":1}\n{\"i\":2,\"odd\":true}\n"
+	                          "{\"i\":3}\n{\"i\":4}\n");
 	cep_test_out_init(&out, NULL);
 	cep_flow_sink(cep_flow_map(cep_flow_file(f, path, CEP_FORMAT_JSONL),
 	                  half_built, NULL),
@@ -161,10 +164,11 @@ v_above(void *arg, const cep_event *ev)
 
 START_TEST(filter_passes_matching_events_unchanged)
 {
-	char *path = cep_test_tmp_write("{\"v\":1,\"ts\":1}\n"
-	                                "{\"v\":5,\"ts\":2,\"x\":[1,{\"y\":2}]}\n"
-	                                "{\"v\":\"5\",\"ts\":3}\n"
-	                                "{\"v\":9,\"ts\":4}\n");
+	char *path =
+	    cep_test_tmp_write("{\"v\":1,\"ts\":1}\n"
+	                       "{\"v\":5,\"ts\":2,\"x\":[1,{\"y\":2}]}\n"
+	                       "{\"v\":\"5\",\"ts\":3}\n"
+	                       "{\"v\":9,\"ts\":4}\n");
 	int64_t      min = 3;
 	cep_flow    *f   = new_flow();
 	cep_test_out out;
@@ -172,8 +176,8 @@ START_TEST(filter_passes_matching_events_unchanged)
 
 	cep_test_out_init(&out, NULL);
 	s = cep_flow_time(cep_flow_file(f, path, CEP_FORMAT_JSONL), "ts", 0);
-	cep_flow_sink(cep_flow_filter(s, v_above, &min), cep_test_out_sink,
-	    &out);
+	cep_flow_sink(
+	    cep_flow_filter(s, v_above, &min), cep_test_out_sink, &out);
 	CEP_ASSERT_OK(cep_test_run_flow(f, 1, 0));
 	ck_assert_str_eq(cep_test_out_text(&out, 0),
 	    "{\"v\":5,\"ts\":2,\"x\":[1,{\"y\":2}]}\n{\"v\":9,\"ts\":4}\n");
@@ -212,7 +216,8 @@ explode(void *arg, const cep_event *in, cep_flat_out *out)
 			cep_builder_reset(b);
 			if ((rv = cep_builder_val(b, &v)) == CEP_OK) {
 				ev = cep_builder_peek(b);
-				rv = ev != NULL ? cep_flat_emit(out, ev) : CEP_EINVAL;
+				rv = ev != NULL ? cep_flat_emit(out, ev)
+				                : CEP_EINVAL;
 			}
 		}
 	}
@@ -233,8 +238,8 @@ START_TEST(flat_map_emits_any_number_of_events_per_input)
 
 	cep_test_out_init(&out, NULL);
 	s = cep_flow_time(cep_flow_file(f, path, CEP_FORMAT_JSONL), "ts", 0);
-	cep_flow_sink(cep_flow_flat_map(s, explode, NULL), cep_test_out_sink,
-	    &out);
+	cep_flow_sink(
+	    cep_flow_flat_map(s, explode, NULL), cep_test_out_sink, &out);
 	CEP_ASSERT_OK(cep_test_run_flow(f, 1, 0));
 	ck_assert_str_eq(cep_test_out_text(&out, 0),
 	    "{\"a\":1}\n{\"a\":3}\n{\"b\":{\"c\":true}}\n");
@@ -253,18 +258,19 @@ END_TEST
 
 START_TEST(key_by_sends_missing_null_and_container_keys_to_no_key)
 {
-	char *path = cep_test_tmp_write("{\"i\":1,\"k\":\"a\"}\n"
-	                                "{\"i\":2}\n"
-	                                "{\"i\":3,\"k\":null}\n"
-	                                "{\"i\":4,\"k\":{\"x\":1}}\n"
-	                                "{\"i\":5,\"k\":[1]}\n"
-	                                "{\"i\":6,\"k\":7}\n"
-	                                "{\"i\":7,\"k\":false}\n"
-	                                "{\"i\":8,\"k\":2.5}\n");
+	char        *path;
 	cep_flow    *f = new_flow();
 	cep_test_out keyed, none;
 	cep_stream  *k;
 
+	path = cep_test_tmp_write("{\"i\":1,\"k\":\"a\"}\n"
+	                          "{\"i\":2}\n"
+	                          "{\"i\":3,\"k\":null}\n"
+	                          "{\"i\":4,\"k\":{\"x\":1}}\n"
+	                          "{\"i\":5,\"k\":[1]}\n"
+	                          "{\"i\":6,\"k\":7}\n"
+	                          "{\"i\":7,\"k\":false}\n"
+	                          "{\"i\":8,\"k\":2.5}\n");
 	cep_test_out_init(&keyed, NULL);
 	cep_test_out_init(&none, NULL);
 	k = cep_flow_key_by(cep_flow_file(f, path, CEP_FORMAT_JSONL), "k");
@@ -302,14 +308,15 @@ hash_sink(void *arg, const cep_record *r)
 
 START_TEST(equal_keys_hash_alike_and_nested_paths_reach_in)
 {
-	char *path = cep_test_tmp_write("{\"s\":{\"ip\":1}}\n"
-	                                "{\"s\":{\"ip\":1.0}}\n"
-	                                "{\"s\":{\"ip\":\"1\"}}\n"
-	                                "{\"s\":{\"ip\":\"1\"},\"other\":2}\n"
-	                                "{\"s\":{\"ip\":true}}\n");
+	char         *path;
 	cep_flow     *f = new_flow();
 	struct hashes h = { { 0 }, 0 };
 
+	path = cep_test_tmp_write("{\"s\":{\"ip\":1}}\n"
+	                          "{\"s\":{\"ip\":1.0}}\n"
+	                          "{\"s\":{\"ip\":\"1\"}}\n"
+	                          "{\"s\":{\"ip\":\"1\"},\"other\":2}\n"
+	                          "{\"s\":{\"ip\":true}}\n");
 	cep_flow_sink(
 	    cep_flow_key_by(cep_flow_file(f, path, CEP_FORMAT_JSONL), "s.ip"),
 	    hash_sink, &h);
@@ -326,21 +333,22 @@ END_TEST
 
 START_TEST(one_and_one_point_zero_are_one_key_for_a_window)
 {
-	char *path = cep_test_tmp_write("{\"k\":1,\"ts\":1}\n"
-	                                "{\"k\":1.0,\"ts\":2}\n"
-	                                "{\"k\":\"1\",\"ts\":3}\n");
+	char    *path;
 	unsigned workers[] = { 1, 3 };
 
+	path = cep_test_tmp_write("{\"k\":1,\"ts\":1}\n"
+	                          "{\"k\":1.0,\"ts\":2}\n"
+	                          "{\"k\":\"1\",\"ts\":3}\n");
 	for (size_t i = 0; i < 2; i++) {
 		cep_flow    *f = new_flow();
 		cep_test_out out;
 		cep_stream  *s;
 
 		cep_test_out_init(&out, NULL);
-		s = cep_flow_time(cep_flow_file(f, path, CEP_FORMAT_JSONL), "ts",
-		    0);
-		s = cep_flow_window(cep_flow_key_by(s, "k"), &tumble_1s,
-		    &count_n, 1, NULL);
+		s = cep_flow_time(
+		    cep_flow_file(f, path, CEP_FORMAT_JSONL), "ts", 0);
+		s = cep_flow_window(
+		    cep_flow_key_by(s, "k"), &tumble_1s, &count_n, 1, NULL);
 		cep_flow_sink(s, cep_test_out_sink, &out);
 		CEP_ASSERT_OK(cep_test_run_flow(f, workers[i], 0));
 		ck_assert_str_eq(cep_test_out_text(&out, 1),
@@ -357,17 +365,18 @@ END_TEST
 
 START_TEST(key_by_without_a_field_is_one_global_key)
 {
-	char *path = cep_test_tmp_write("{\"k\":1,\"ts\":1}\n"
-	                                "{\"ts\":2}\n"
-	                                "{\"k\":null,\"ts\":3}\n");
+	char        *path;
 	cep_flow    *f = new_flow();
 	cep_test_out out;
 	cep_stream  *s;
 
+	path = cep_test_tmp_write("{\"k\":1,\"ts\":1}\n"
+	                          "{\"ts\":2}\n"
+	                          "{\"k\":null,\"ts\":3}\n");
 	cep_test_out_init(&out, NULL);
 	s = cep_flow_time(cep_flow_file(f, path, CEP_FORMAT_JSONL), "ts", 0);
-	s = cep_flow_window(cep_flow_key_by(s, NULL), &tumble_1s, &count_n, 1,
-	    NULL);
+	s = cep_flow_window(
+	    cep_flow_key_by(s, NULL), &tumble_1s, &count_n, 1, NULL);
 	cep_flow_sink(s, cep_test_out_sink, &out);
 	CEP_ASSERT_OK(cep_test_run_flow(f, 4, 0));
 	ck_assert_str_eq(cep_test_out_text(&out, 0),
@@ -382,13 +391,14 @@ END_TEST
 
 START_TEST(union_passes_every_record_of_both_inputs)
 {
-	char *a = cep_test_tmp_write("{\"src\":\"a\",\"i\":1}\n"
-	                             "{\"src\":\"a\",\"i\":2}\n");
-	char *b = cep_test_tmp_write("{\"src\":\"b\",\"i\":1}\n");
+	char        *a;
+	char        *b = cep_test_tmp_write("{\"src\":\"b\",\"i\":1}\n");
 	cep_flow    *f = new_flow();
 	cep_test_out out;
 	cep_stream  *u;
 
+	a = cep_test_tmp_write("{\"src\":\"a\",\"i\":1}\n"
+	                       "{\"src\":\"a\",\"i\":2}\n");
 	cep_test_out_init(&out, NULL);
 	u = cep_flow_union(cep_flow_file(f, a, CEP_FORMAT_JSONL),
 	    cep_flow_file(f, b, CEP_FORMAT_JSONL));
@@ -406,7 +416,7 @@ END_TEST
 
 START_TEST(union_of_a_stream_with_itself_doubles_it)
 {
-	char *a = cep_test_tmp_write("{\"i\":1}\n{\"i\":2}\n");
+	char        *a = cep_test_tmp_write("{\"i\":1}\n{\"i\":2}\n");
 	cep_flow    *f = new_flow();
 	cep_test_out out;
 	cep_stream  *s;
@@ -450,10 +460,10 @@ START_TEST(stateless_operators_after_a_keyed_one_run_on_the_workers)
 		cep_stream  *s;
 
 		cep_test_out_init(&out, "k");
-		s = cep_flow_time(cep_flow_file(f, path, CEP_FORMAT_JSONL), "ts",
-		    0);
-		s = cep_flow_window(cep_flow_key_by(s, "k"), &tumble_1s,
-		    &count_n, 1, NULL);
+		s = cep_flow_time(
+		    cep_flow_file(f, path, CEP_FORMAT_JSONL), "ts", 0);
+		s = cep_flow_window(
+		    cep_flow_key_by(s, "k"), &tumble_1s, &count_n, 1, NULL);
 		s = cep_flow_filter(s, n_even, NULL);
 		s = cep_flow_union(s, s);
 		cep_flow_sink(s, cep_test_out_sink, w == 1 ? &ref : &out);
@@ -479,18 +489,19 @@ op_basic_suite(void)
 
 	tcase_add_test(t, map_builds_new_events_keeping_time_and_sequence);
 	tcase_add_test(t, a_map_error_stops_the_run_with_it);
-	tcase_add_test(t,
-	    a_map_that_builds_nothing_fails_instead_of_dropping_the_batch);
+	tcase_add_test(
+	    t, a_map_that_builds_nothing_fails_instead_of_dropping_the_batch);
 	tcase_add_test(t, filter_passes_matching_events_unchanged);
 	tcase_add_test(t, flat_map_emits_any_number_of_events_per_input);
-	tcase_add_test(t, key_by_sends_missing_null_and_container_keys_to_no_key);
+	tcase_add_test(
+	    t, key_by_sends_missing_null_and_container_keys_to_no_key);
 	tcase_add_test(t, equal_keys_hash_alike_and_nested_paths_reach_in);
 	tcase_add_test(t, one_and_one_point_zero_are_one_key_for_a_window);
 	tcase_add_test(t, key_by_without_a_field_is_one_global_key);
 	tcase_add_test(t, union_passes_every_record_of_both_inputs);
 	tcase_add_test(t, union_of_a_stream_with_itself_doubles_it);
-	tcase_add_test(t,
-	    stateless_operators_after_a_keyed_one_run_on_the_workers);
+	tcase_add_test(
+	    t, stateless_operators_after_a_keyed_one_run_on_the_workers);
 	suite_add_tcase(s, t);
 	return (s);
 }

@@ -22,8 +22,8 @@ is_side(void *arg, const cep_event *ev)
 
 /* pair_ids builds {"l": left.i, "r": right.i}; fails on right.i == 666. */
 static cep_err
-pair_ids(void *arg, const cep_event *left, const cep_event *right,
-    cep_builder *b)
+pair_ids(
+    void *arg, const cep_event *left, const cep_event *right, cep_builder *b)
 {
 	cep_sym i = cep_sym_intern_str("i");
 	cep_val l, r;
@@ -52,9 +52,9 @@ struct join_run {
 /* join_run joins the "L" and "R" events of text on key fields lk / rk
  * (sides split by filters after one time assigner of `delay`). */
 static cep_err
-join_run(struct join_run *j, const char *text, const char *lk,
-    const char *rk, int64_t lower, int64_t upper, cep_join_fn fn,
-    int64_t delay, unsigned workers, unsigned batch)
+join_run(struct join_run *j, const char *text, const char *lk, const char *rk,
+    int64_t lower, int64_t upper, cep_join_fn fn, int64_t delay,
+    unsigned workers, unsigned batch)
 {
 	cep_stream *s, *l, *r, *out;
 
@@ -63,11 +63,11 @@ join_run(struct join_run *j, const char *text, const char *lk,
 	cep_test_out_init(&j->out, NULL);
 	cep_test_out_init(&j->late, NULL);
 	j->path = cep_test_tmp_write(text);
-	s = cep_flow_time(cep_flow_file(j->f, j->path, CEP_FORMAT_JSONL), "ts",
-	    delay);
-	s   = cep_flow_op(&s, 1, &cep_test_shift_class, NULL);
-	l   = cep_flow_key_by(cep_flow_filter(s, is_side, "L"), lk);
-	r   = cep_flow_key_by(cep_flow_filter(s, is_side, "R"), rk);
+	s       = cep_flow_time(
+	          cep_flow_file(j->f, j->path, CEP_FORMAT_JSONL), "ts", delay);
+	s = cep_flow_op(&s, 1, &cep_test_shift_class, NULL);
+	l = cep_flow_key_by(cep_flow_filter(s, is_side, "L"), lk);
+	r = cep_flow_key_by(cep_flow_filter(s, is_side, "R"), rk);
 	cep_flow_name_next(j->f, "join");
 	out = cep_flow_join(l, r, lower, upper, fn, NULL);
 	cep_flow_sink(out, cep_test_out_sink, &j->out);
@@ -212,8 +212,8 @@ END_TEST
 
 /* count_entries counts a namespace's entries and those of its keys. */
 static cep_err
-count_entry(void *arg, const void *key, size_t klen, const void *val,
-    size_t vlen)
+count_entry(
+    void *arg, const void *key, size_t klen, const void *val, size_t vlen)
 {
 	size_t *n = arg;
 
@@ -228,14 +228,13 @@ count_entry(void *arg, const void *key, size_t klen, const void *val,
  * the source stops the run there), saves it and counts the keys whose
  * records it still holds. */
 static size_t
-keys_kept(const char *text, unsigned stop_at, int64_t lower,
-    int64_t upper)
+keys_kept(const char *text, unsigned stop_at, int64_t lower, int64_t upper)
 {
-	cep_flow      *f   = NULL;
-	char          *p   = cep_test_tmp_write(text);
-	cep_state_mem *m   = cep_state_mem_create();
-	cep_state_out  so  = cep_state_mem_out(m);
-	cep_state_in   si  = cep_state_mem_in(m);
+	cep_flow      *f    = NULL;
+	char          *p    = cep_test_tmp_write(text);
+	cep_state_mem *m    = cep_state_mem_create();
+	cep_state_out  so   = cep_state_mem_out(m);
+	cep_state_in   si   = cep_state_mem_in(m);
 	size_t         n[2] = { 0, 0 };
 	cep_test_out   seen, pairs;
 	cep_stream    *s, *l, *r;
@@ -311,8 +310,8 @@ START_TEST(join_results_do_not_depend_on_the_number_of_workers)
 
 		CEP_ASSERT_OK(cep_flow_create(&f));
 		cep_test_out_init(&out, "l");
-		s = cep_flow_time(cep_flow_file(f, path, CEP_FORMAT_JSONL), "ts",
-		    0);
+		s = cep_flow_time(
+		    cep_flow_file(f, path, CEP_FORMAT_JSONL), "ts", 0);
 		l = cep_flow_key_by(cep_flow_filter(s, is_side, "L"), "k");
 		r = cep_flow_key_by(cep_flow_filter(s, is_side, "R"), "k");
 		cep_flow_sink(cep_flow_join(l, r, -30, 20, pair_ids, NULL),
@@ -340,12 +339,13 @@ op_join_suite(void)
 	tcase_add_test(t, both_bounds_of_the_interval_are_included);
 	tcase_add_test(t, a_right_record_first_joins_a_later_left_one);
 	tcase_add_test(t, negative_bounds_join_only_earlier_right_records);
-	tcase_add_test(t, keys_may_come_from_different_fields_and_must_be_equal);
+	tcase_add_test(
+	    t, keys_may_come_from_different_fields_and_must_be_equal);
 	tcase_add_test(t, without_a_function_the_pair_is_left_and_right);
 	tcase_add_test(t, records_behind_the_join_watermark_are_late);
 	tcase_add_test(t, a_join_function_error_stops_the_run);
-	tcase_add_test(t,
-	    records_are_forgotten_once_the_watermark_passes_their_reach);
+	tcase_add_test(
+	    t, records_are_forgotten_once_the_watermark_passes_their_reach);
 	tcase_add_test(t, join_results_do_not_depend_on_the_number_of_workers);
 	suite_add_tcase(s, t);
 	return (s);

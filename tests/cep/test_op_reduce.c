@@ -46,8 +46,9 @@ running(void *arg, const cep_event *acc, const cep_event *in, cep_builder *b)
 	cep_builder_key(b, "sum", 3);
 	cep_builder_int(b, sum + (v.type == CEP_T_INT ? v.u.i : 0));
 	cep_builder_key(b, "ids", 3);
-	cep_builder_int(b, ids % 100000000000000000ll * 10 +
-	                       (id.type == CEP_T_INT ? id.u.i : 0) % 10);
+	cep_builder_int(b,
+	    ids % 100000000000000000ll * 10 +
+	        (id.type == CEP_T_INT ? id.u.i : 0) % 10);
 	return (cep_builder_end(b));
 }
 
@@ -71,11 +72,12 @@ reduce_flow(const char *path, cep_test_out *out)
 
 START_TEST(each_event_folds_into_its_keys_result_which_is_emitted)
 {
-	char *path = cep_test_tmp_write("{\"k\":\"a\",\"v\":1,\"id\":1,\"ts\":1}\n"
-	                                "{\"k\":\"b\",\"v\":10,\"id\":2,\"ts\":2}\n"
-	                                "{\"k\":\"a\",\"v\":2,\"id\":3,\"ts\":3}\n"
-	                                "{\"v\":5,\"id\":4,\"ts\":4}\n"
-	                                "{\"k\":\"a\",\"v\":3,\"id\":5,\"ts\":5}\n");
+	char *path =
+	    cep_test_tmp_write("{\"k\":\"a\",\"v\":1,\"id\":1,\"ts\":1}\n"
+	                       "{\"k\":\"b\",\"v\":10,\"id\":2,\"ts\":2}\n"
+	                       "{\"k\":\"a\",\"v\":2,\"id\":3,\"ts\":3}\n"
+	                       "{\"v\":5,\"id\":4,\"ts\":4}\n"
+	                       "{\"k\":\"a\",\"v\":3,\"id\":5,\"ts\":5}\n");
 	cep_test_out out;
 	cep_flow    *f;
 
@@ -99,9 +101,10 @@ END_TEST
 
 START_TEST(a_reduce_error_stops_the_run)
 {
-	char *path = cep_test_tmp_write("{\"k\":\"a\",\"v\":1,\"ts\":1}\n"
-	                                "{\"k\":\"a\",\"v\":\"boom\",\"ts\":2}\n"
-	                                "{\"k\":\"a\",\"v\":1,\"ts\":3}\n");
+	char *path =
+	    cep_test_tmp_write("{\"k\":\"a\",\"v\":1,\"ts\":1}\n"
+	                       "{\"k\":\"a\",\"v\":\"boom\",\"ts\":2}\n"
+	                       "{\"k\":\"a\",\"v\":1,\"ts\":3}\n");
 	cep_test_out out;
 	cep_flow    *f;
 
@@ -117,13 +120,15 @@ END_TEST
 
 START_TEST(results_are_kept_across_save_and_load)
 {
-	char *a = cep_test_tmp_write("{\"k\":\"a\",\"v\":1,\"id\":1,\"ts\":1}\n"
-	                             "{\"k\":2,\"v\":10,\"id\":2,\"ts\":2}\n");
-	char *b = cep_test_tmp_write("{\"k\":\"a\",\"v\":5,\"id\":3,\"ts\":300}\n"
-	                             "{\"k\":2.0,\"v\":1,\"id\":4,\"ts\":301}\n");
-	cep_state_mem *m  = cep_state_mem_create();
-	cep_state_out  so = cep_state_mem_out(m);
-	cep_state_in   si = cep_state_mem_in(m);
+	char *a =
+	    cep_test_tmp_write("{\"k\":\"a\",\"v\":1,\"id\":1,\"ts\":1}\n"
+	                       "{\"k\":2,\"v\":10,\"id\":2,\"ts\":2}\n");
+	char *b =
+	    cep_test_tmp_write("{\"k\":\"a\",\"v\":5,\"id\":3,\"ts\":300}\n"
+	                       "{\"k\":2.0,\"v\":1,\"id\":4,\"ts\":301}\n");
+	cep_state_mem *m    = cep_state_mem_create();
+	cep_state_out  so   = cep_state_mem_out(m);
+	cep_state_in   si   = cep_state_mem_in(m);
 	cep_flow_opts  opts = { 3, 0, 0 };
 	cep_test_out   out;
 	cep_flow      *f;
@@ -151,19 +156,19 @@ END_TEST
 
 START_TEST(loading_damaged_state_fails)
 {
-	char          *a  = cep_test_tmp_write("{\"k\":\"a\",\"v\":1,\"ts\":1}\n");
-	cep_state_mem *m  = cep_state_mem_create();
-	cep_state_out  so = cep_state_mem_out(m);
-	cep_state_in   si = cep_state_mem_in(m);
-	cep_flow_opts  opts = { 1, 0, 0 };
+	char *a = cep_test_tmp_write("{\"k\":\"a\",\"v\":1,\"ts\":1}\n");
+	cep_state_mem *m      = cep_state_mem_create();
+	cep_state_out  so     = cep_state_mem_out(m);
+	cep_state_in   si     = cep_state_mem_in(m);
+	cep_flow_opts  opts   = { 1, 0, 0 };
 	uint8_t        junk[] = { 1, 0xff, 0xff };
 	uint8_t        key[]  = { 1, CEP_T_STR, 1, 'a' };
 	cep_test_out   out;
 	cep_flow      *f;
 
 	cep_test_out_init(&out, NULL);
-	CEP_ASSERT_OK(cep_state_put(&so, "reduce/0", key, sizeof(key), junk,
-	    sizeof(junk)));
+	CEP_ASSERT_OK(cep_state_put(
+	    &so, "reduce/0", key, sizeof(key), junk, sizeof(junk)));
 	f = reduce_flow(a, &out);
 	CEP_ASSERT_ERR(cep_flow_load(f, &opts, &si), CEP_ECORRUPT);
 	cep_flow_destroy(f);
@@ -259,12 +264,13 @@ op_reduce_suite(void)
 	Suite *s = suite_create("op_reduce");
 	TCase *t = tcase_create("op_reduce");
 
-	tcase_add_test(t, each_event_folds_into_its_keys_result_which_is_emitted);
+	tcase_add_test(
+	    t, each_event_folds_into_its_keys_result_which_is_emitted);
 	tcase_add_test(t, a_reduce_error_stops_the_run);
 	tcase_add_test(t, results_are_kept_across_save_and_load);
 	tcase_add_test(t, loading_damaged_state_fails);
-	tcase_add_test(t,
-	    order_sensitive_results_do_not_depend_on_the_number_of_workers);
+	tcase_add_test(
+	    t, order_sensitive_results_do_not_depend_on_the_number_of_workers);
 	tcase_add_test(t, reduce_results_per_key_do_not_depend_on_workers);
 	suite_add_tcase(s, t);
 	return (s);

@@ -20,8 +20,8 @@ struct timed {
 /* run_time runs text through a time assigner on `field` with `delay`,
  * collecting the three outputs. */
 static void
-run_time(struct timed *t, const char *text, const char *field,
-    int64_t delay, unsigned workers)
+run_time(struct timed *t, const char *text, const char *field, int64_t delay,
+    unsigned workers)
 {
 	cep_stream *s;
 
@@ -32,8 +32,8 @@ run_time(struct timed *t, const char *text, const char *field,
 	cep_test_out_init(&t->no_time, NULL);
 	t->path = cep_test_tmp_write(text);
 	cep_flow_name_next(t->f, "time");
-	s = cep_flow_time(cep_flow_file(t->f, t->path, CEP_FORMAT_JSONL), field,
-	    delay);
+	s = cep_flow_time(
+	    cep_flow_file(t->f, t->path, CEP_FORMAT_JSONL), field, delay);
 	cep_flow_sink(s, cep_test_out_sink, &t->main);
 	cep_flow_sink(cep_flow_side(s, "late"), cep_test_out_sink, &t->late);
 	cep_flow_sink(
@@ -87,8 +87,8 @@ START_TEST(an_event_at_the_watermark_is_on_time_one_below_is_late)
 	ck_assert_str_eq(cep_test_out_text(&t.main, 0),
 	    "{\"ts\":1000,\"i\":1}\n{\"ts\":900,\"i\":2}\n"
 	    "{\"ts\":901,\"i\":4}\n");
-	ck_assert_str_eq(cep_test_out_text(&t.late, 0),
-	    "{\"ts\":899,\"i\":3}\n");
+	ck_assert_str_eq(
+	    cep_test_out_text(&t.late, 0), "{\"ts\":899,\"i\":3}\n");
 	/* The late record carries its time and sequence. */
 	ck_assert_int_eq(t.late.r[0].ts, 899);
 	ck_assert_uint_eq(t.late.r[0].seq, 3);
@@ -176,7 +176,7 @@ END_TEST
 START_TEST(the_watermark_is_saved_and_loaded)
 {
 	struct timed   t;
-	cep_state_mem *m = cep_state_mem_create();
+	cep_state_mem *m   = cep_state_mem_create();
 	cep_state_out  out = cep_state_mem_out(m);
 	cep_state_in   in  = cep_state_mem_in(m);
 	cep_flow      *g   = NULL;
@@ -217,7 +217,8 @@ op_time_suite(void)
 	TCase *t = tcase_create("op_time");
 
 	tcase_add_test(t, the_watermark_is_the_highest_time_minus_the_delay);
-	tcase_add_test(t, an_event_at_the_watermark_is_on_time_one_below_is_late);
+	tcase_add_test(
+	    t, an_event_at_the_watermark_is_on_time_one_below_is_late);
 	tcase_add_test(t, with_no_delay_only_older_events_are_late);
 	tcase_add_test(t, events_without_a_usable_time_go_to_no_time);
 	tcase_add_test(t, a_nested_time_field_and_negative_times);

@@ -12,7 +12,7 @@
 #include "tests/support/flow_support.h"
 
 static const cep_window tumble_1s = { CEP_WINDOW_TUMBLE, 1000, 0 };
-static const cep_agg      count_n   = { "n", CEP_AGG_COUNT, NULL };
+static const cep_agg    count_n   = { "n", CEP_AGG_COUNT, NULL };
 
 /* A window over a temporary file, its outputs collected. */
 struct win_run {
@@ -34,10 +34,10 @@ win_run(struct win_run *r, const char *text, const char *key,
 	cep_test_out_init(&r->out, key);
 	cep_test_out_init(&r->late, NULL);
 	r->path = cep_test_tmp_write(text);
-	s = cep_flow_file(r->f, r->path, CEP_FORMAT_JSONL);
+	s       = cep_flow_file(r->f, r->path, CEP_FORMAT_JSONL);
 	s = cep_flow_time(s, time_field != NULL ? time_field : "ts", delay);
-	s = cep_flow_window(cep_flow_key_by(s, key), w, aggs, naggs,
-	    time_field);
+	s = cep_flow_window(
+	    cep_flow_key_by(s, key), w, aggs, naggs, time_field);
 	cep_flow_sink(s, cep_test_out_sink, &r->out);
 	cep_flow_sink(cep_flow_side(s, "late"), cep_test_out_sink, &r->late);
 	CEP_ASSERT_OK(cep_flow_error(r->f));
@@ -99,10 +99,10 @@ END_TEST
 
 START_TEST(a_sliding_window_holds_every_event_within_its_span)
 {
-	static const cep_window slide = { CEP_WINDOW_SLIDE, 1000, 300 };
+	static const cep_window slide  = { CEP_WINDOW_SLIDE, 1000, 300 };
 	static const cep_agg    aggs[] = {
-                { "n", CEP_AGG_COUNT, NULL },
-                { "ids", CEP_AGG_SUM, "id" },
+		   { "n", CEP_AGG_COUNT, NULL },
+		   { "ids", CEP_AGG_SUM, "id" },
 	};
 	struct win_run r;
 
@@ -235,21 +235,22 @@ END_TEST
 START_TEST(records_behind_the_watermark_go_to_late)
 {
 	static const cep_window w100 = { CEP_WINDOW_TUMBLE, 100, 0 };
-	char *path = cep_test_tmp_write("{\"ts\":1000,\"i\":1}\n"
-	                                "{\"ts\":1000,\"i\":2,\"back\":101}\n"
-	                                "{\"ts\":1000,\"i\":3,\"back\":100}\n"
-	                                "{\"ts\":2000,\"i\":4}\n");
-	cep_flow    *f = NULL;
-	cep_test_out out, late;
-	cep_stream  *s;
+	char                   *path;
+	cep_flow               *f = NULL;
+	cep_test_out            out, late;
+	cep_stream             *s;
 
+	path = cep_test_tmp_write("{\"ts\":1000,\"i\":1}\n"
+	                          "{\"ts\":1000,\"i\":2,\"back\":101}\n"
+	                          "{\"ts\":1000,\"i\":3,\"back\":100}\n"
+	                          "{\"ts\":2000,\"i\":4}\n");
 	CEP_ASSERT_OK(cep_flow_create(&f));
 	cep_test_out_init(&out, NULL);
 	cep_test_out_init(&late, NULL);
 	s = cep_flow_time(cep_flow_file(f, path, CEP_FORMAT_JSONL), "ts", 100);
 	s = cep_flow_op(&s, 1, &cep_test_shift_class, NULL);
-	s = cep_flow_window(cep_flow_key_by(s, NULL), &w100, &count_n, 1,
-	    NULL);
+	s = cep_flow_window(
+	    cep_flow_key_by(s, NULL), &w100, &count_n, 1, NULL);
 	cep_flow_sink(s, cep_test_out_sink, &out);
 	cep_flow_sink(cep_flow_side(s, "late"), cep_test_out_sink, &late);
 	CEP_ASSERT_OK(cep_test_run_flow(f, 2, 1));
@@ -260,7 +261,8 @@ START_TEST(records_behind_the_watermark_go_to_late)
 	ck_assert_str_eq(cep_test_out_text(&out, 0),
 	    "{\"window_start\":900,\"window_end\":1000,\"ts\":999,\"n\":1}\n"
 	    "{\"window_start\":1000,\"window_end\":1100,\"ts\":1099,\"n\":1}\n"
-	    "{\"window_start\":2000,\"window_end\":2100,\"ts\":2099,\"n\":1}\n");
+	    "{\"window_start\":2000,\"window_end\":2100,\"ts\":2099,\"n\":1}"
+	    "\n");
 	cep_flow_destroy(f);
 	cep_test_out_fini(&out);
 	cep_test_out_fini(&late);
@@ -384,7 +386,7 @@ START_TEST(key_and_time_paths_sharing_a_parent_share_its_map)
 	struct win_run r;
 	cep_val        v;
 	cep_sym        key[2] = { cep_sym_intern_str("meta"),
-                cep_sym_intern_str("src") };
+		       cep_sym_intern_str("src") };
 	cep_event     *ev;
 
 	win_run(&r, "{\"meta\":{\"src\":\"a\",\"ts\":5}}\n", "meta.src",
@@ -407,10 +409,9 @@ END_TEST
  * moved back by less than `disorder` ms (none in the sorted copy), and
  * double values that do not add up exactly (or, when exact, integers). */
 static char *
-gen(int n, int nkeys, int disorder, int sorted_copy, int exact,
-    uint64_t seed)
+gen(int n, int nkeys, int disorder, int sorted_copy, int exact, uint64_t seed)
 {
-	int64_t *ts = malloc((size_t) n * sizeof(int64_t));
+	int64_t *ts  = malloc((size_t) n * sizeof(int64_t));
 	int     *ord = malloc((size_t) n * sizeof(int));
 	FILE    *fp;
 	char    *path;
@@ -436,7 +437,8 @@ gen(int n, int nkeys, int disorder, int sorted_copy, int exact,
 	for (int i = 0; i < n; i++) {
 		int      j = ord[i];
 		uint64_t h = (uint64_t) j * 0x9e3779b97f4a7c15ull;
-		fprintf(fp, "{\"k\":\"k%d\",\"ts\":%lld,\"v\":%.17g,\"c\":%d}\n",
+		fprintf(fp,
+		    "{\"k\":\"k%d\",\"ts\":%lld,\"v\":%.17g,\"c\":%d}\n",
 		    (int) ((h >> 40) % (uint64_t) nkeys), (long long) ts[j],
 		    (double) ((h >> 20) % 100000) / (exact ? 1.0 : 7.0),
 		    (int) ((h >> 50) % 5));
@@ -465,8 +467,8 @@ run_file(const char *path, const cep_window *w, int64_t delay,
 	cep_stream *s;
 
 	CEP_ASSERT_OK(cep_flow_create(&f));
-	s = cep_flow_time(cep_flow_file(f, path, CEP_FORMAT_JSONL), "ts",
-	    delay);
+	s = cep_flow_time(
+	    cep_flow_file(f, path, CEP_FORMAT_JSONL), "ts", delay);
 	s = cep_flow_window(cep_flow_key_by(s, "k"), w, all_aggs, 6, NULL);
 	cep_flow_sink(s, cep_test_out_sink, out);
 	CEP_ASSERT_OK(cep_test_run_flow(f, workers, 0));
@@ -549,10 +551,10 @@ END_TEST
 static void
 run_two_levels(const char *path, unsigned workers, cep_test_out *out)
 {
-	static const cep_agg    sum_v    = { "s", CEP_AGG_SUM, "v" };
-	static const cep_agg    sum_s[]  = {
-                { "total", CEP_AGG_SUM, "s" },
-                { "mean", CEP_AGG_AVG, "s" },
+	static const cep_agg sum_v   = { "s", CEP_AGG_SUM, "v" };
+	static const cep_agg sum_s[] = {
+		{ "total", CEP_AGG_SUM, "s" },
+		{ "mean", CEP_AGG_AVG, "s" },
 	};
 	static const cep_window w5 = { CEP_WINDOW_TUMBLE, 5000, 0 };
 	cep_flow               *f  = NULL;
@@ -560,8 +562,8 @@ run_two_levels(const char *path, unsigned workers, cep_test_out *out)
 
 	CEP_ASSERT_OK(cep_flow_create(&f));
 	s = cep_flow_time(cep_flow_file(f, path, CEP_FORMAT_JSONL), "ts", 20);
-	s = cep_flow_window(cep_flow_key_by(s, "k"), &tumble_1s, &sum_v, 1,
-	    NULL);
+	s = cep_flow_window(
+	    cep_flow_key_by(s, "k"), &tumble_1s, &sum_v, 1, NULL);
 	s = cep_flow_window(cep_flow_key_by(s, NULL), &w5, sum_s, 2, NULL);
 	cep_flow_sink(s, cep_test_out_sink, out);
 	CEP_ASSERT_OK(cep_test_run_flow(f, workers, 0));
@@ -590,14 +592,15 @@ END_TEST
 
 START_TEST(the_end_of_input_closes_every_window)
 {
-	static const cep_window big = { CEP_WINDOW_TUMBLE, 1000000, 0 };
-	static const cep_window ses = { CEP_WINDOW_SESSION, 1000000, 0 };
+	static const cep_window big  = { CEP_WINDOW_TUMBLE, 1000000, 0 };
+	static const cep_window ses  = { CEP_WINDOW_SESSION, 1000000, 0 };
 	const cep_window       *ws[] = { &big, &ses };
 
 	for (size_t i = 0; i < 2; i++) {
 		struct win_run r;
 		win_run(&r,
-		    "{\"k\":1,\"ts\":5}\n{\"k\":2,\"ts\":6}\n{\"k\":1,\"ts\":7}\n",
+		    "{\"k\":1,\"ts\":5}\n{\"k\":2,\"ts\":6}\n{\"k\":1,\"ts\":"
+		    "7}\n",
 		    "k", ws[i], &count_n, 1, NULL, 0, 3);
 		ck_assert_uint_eq(r.out.n, 2);
 		win_fini(&r);
@@ -615,7 +618,7 @@ END_TEST
 START_TEST(times_at_the_int64_limits_stay_in_range)
 {
 	static const cep_window slide = { CEP_WINDOW_SLIDE, 1000, 500 };
-	const cep_window       *ws[] = { &tumble_1s, &slide, &session_1s };
+	const cep_window       *ws[]  = { &tumble_1s, &slide, &session_1s };
 
 	for (size_t i = 0; i < 3; i++) {
 		struct win_run r;
@@ -628,10 +631,12 @@ START_TEST(times_at_the_int64_limits_stay_in_range)
 			cep_event *ev = cep_test_event(r.out.r[k].json);
 			cep_val    s, e;
 			cep_slot_val(ev,
-			    cep_event_find(ev, cep_sym_intern_str("window_start")),
+			    cep_event_find(
+			        ev, cep_sym_intern_str("window_start")),
 			    &s);
 			cep_slot_val(ev,
-			    cep_event_find(ev, cep_sym_intern_str("window_end")),
+			    cep_event_find(
+			        ev, cep_sym_intern_str("window_end")),
 			    &e);
 			ck_assert_msg(s.u.i < e.u.i, "%s", r.out.r[k].json);
 			cep_event_unref(ev, NULL);
@@ -654,27 +659,28 @@ op_window_suite(void)
 	tcase_add_test(t, a_sliding_window_holds_every_event_within_its_span);
 	tcase_add_test(t, events_exactly_gap_apart_share_a_session);
 	tcase_add_test(t, an_event_bridging_two_sessions_merges_them);
-	tcase_add_test(t,
-	    merging_sessions_whose_int_sums_overflow_gives_a_double);
+	tcase_add_test(
+	    t, merging_sessions_whose_int_sums_overflow_gives_a_double);
 #ifdef CEP_TEST_KNOWN_BUGS
-	tcase_add_test(t,
-	    an_event_gap_after_the_last_joins_even_at_the_watermark);
+	tcase_add_test(
+	    t, an_event_gap_after_the_last_joins_even_at_the_watermark);
 #endif
 	tcase_add_test(t, records_behind_the_watermark_go_to_late);
 	tcase_add_test(t, every_aggregate_over_numbers_nulls_and_other_values);
-	tcase_add_test(t,
-	    count_distinct_counts_equal_numbers_once_past_its_compaction);
-	tcase_add_test(t, nested_key_and_time_paths_are_written_as_nested_maps);
+	tcase_add_test(
+	    t, count_distinct_counts_equal_numbers_once_past_its_compaction);
+	tcase_add_test(
+	    t, nested_key_and_time_paths_are_written_as_nested_maps);
 	tcase_add_test(t, key_and_time_paths_sharing_a_parent_share_its_map);
-	tcase_add_test(t,
-	    out_of_order_input_within_the_delay_gives_the_sorted_windows);
+	tcase_add_test(
+	    t, out_of_order_input_within_the_delay_gives_the_sorted_windows);
 #ifdef CEP_TEST_KNOWN_BUGS
-	tcase_add_test(t,
-	    out_of_order_doubles_within_the_delay_give_the_sorted_sums);
+	tcase_add_test(
+	    t, out_of_order_doubles_within_the_delay_give_the_sorted_sums);
 #endif
 	tcase_add_test(t, results_do_not_depend_on_the_number_of_workers);
-	tcase_add_test(t,
-	    windows_after_a_worker_exchange_do_not_depend_on_workers);
+	tcase_add_test(
+	    t, windows_after_a_worker_exchange_do_not_depend_on_workers);
 	tcase_add_test(t, the_end_of_input_closes_every_window);
 #ifdef CEP_TEST_KNOWN_BUGS
 	tcase_add_test(t, times_at_the_int64_limits_stay_in_range);

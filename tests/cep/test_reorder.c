@@ -53,8 +53,8 @@ apply(void *arg, const cep_record *r)
 	cep_val         v;
 	size_t          len = strlen(a->text);
 
-	cep_slot_val(r->ev, cep_event_find(r->ev, cep_sym_intern_str("id")),
-	    &v);
+	cep_slot_val(
+	    r->ev, cep_event_find(r->ev, cep_sym_intern_str("id")), &v);
 	ck_assert_int_eq(r->wm, a->wm);
 	ck_assert_uint_eq(r->khash, (uint64_t) v.u.i * 11);
 	if (v.u.i == a->fail_id) {
@@ -197,8 +197,8 @@ START_TEST(loading_damaged_bytes_fails_without_leaking)
 		CEP_ASSERT_OK(cep_reorder_init(&b));
 		cep_rd_init(&rd, copy, n);
 		if (cep_reorder_load(&b, &rd) == CEP_OK) {
-			CEP_ASSERT_OK(
-			    cep_reorder_release(&b, CEP_WM_MAX, apply_any, NULL));
+			CEP_ASSERT_OK(cep_reorder_release(
+			    &b, CEP_WM_MAX, apply_any, NULL));
 		}
 		cep_reorder_fini(&b);
 	}

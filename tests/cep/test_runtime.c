@@ -50,7 +50,8 @@ big_input(int n, int nkeys, uint64_t seed)
 		    "\"side\":\"%s\"}\n",
 		    (int) ((r >> 8) % (uint64_t) nkeys),
 		    (long long) (t - (int64_t) ((r >> 20) % 50)),
-		    (int) ((r >> 30) % 1000), (double) ((r >> 40) % 10007) / 3.0,
+		    (int) ((r >> 30) % 1000),
+		    (double) ((r >> 40) % 10007) / 3.0,
 		    (r >> 60) % 2 ? "L" : "R");
 	}
 	ck_assert_int_eq(fclose(fp), 0);
@@ -83,8 +84,8 @@ sum_v(void *arg, const cep_event *acc, const cep_event *in, cep_builder *b)
 	cep_builder_key(b, "k", 1);
 	cep_builder_val(b, &k);
 	cep_builder_key(b, "total", 5);
-	cep_builder_int(b, (acc != NULL ? get(acc, "total").u.i : 0) +
-	                       get(in, "v").u.i);
+	cep_builder_int(
+	    b, (acc != NULL ? get(acc, "total").u.i : 0) + get(in, "v").u.i);
 	return (cep_builder_end(b));
 }
 
@@ -159,15 +160,15 @@ all_ops(const char *path, struct outs *out, cep_test_out *seen)
 	static const cep_window sess   = { CEP_WINDOW_SESSION, 40, 0 };
 	static const cep_window five   = { CEP_WINDOW_TUMBLE, 5000, 0 };
 	static const cep_agg    aggs[] = {
-                { "n", CEP_AGG_COUNT, NULL },
-                { "sum", CEP_AGG_SUM, "d" },
-                { "avg", CEP_AGG_AVG, "d" },
-                { "max", CEP_AGG_MAX, "v" },
-                { "dv", CEP_AGG_COUNT_DISTINCT, "v" },
+		   { "n", CEP_AGG_COUNT, NULL },
+		   { "sum", CEP_AGG_SUM, "d" },
+		   { "avg", CEP_AGG_AVG, "d" },
+		   { "max", CEP_AGG_MAX, "v" },
+		   { "dv", CEP_AGG_COUNT_DISTINCT, "v" },
 	};
-	static const cep_agg    top = { "sum", CEP_AGG_SUM, "sum" };
-	cep_flow               *f   = new_flow();
-	cep_stream             *s, *k, *w, *l, *r;
+	static const cep_agg top = { "sum", CEP_AGG_SUM, "sum" };
+	cep_flow            *f   = new_flow();
+	cep_stream          *s, *k, *w, *l, *r;
 
 	cep_flow_name_next(f, "src");
 	s = cep_flow_file(f, path, CEP_FORMAT_JSONL);
@@ -262,8 +263,10 @@ END_TEST
 
 START_TEST(a_union_watermark_is_the_minimum_of_its_inputs)
 {
-	char *a = cep_test_tmp_write("{\"ts\":100}\n{\"ts\":200}\n{\"ts\":300}\n");
-	char *b = cep_test_tmp_write("{\"ts\":10}\n{\"ts\":20}\n{\"ts\":30}\n");
+	char *a =
+	    cep_test_tmp_write("{\"ts\":100}\n{\"ts\":200}\n{\"ts\":300}\n");
+	char *b =
+	    cep_test_tmp_write("{\"ts\":10}\n{\"ts\":20}\n{\"ts\":30}\n");
 	static const int64_t want[] = { CEP_WM_MIN, 10, 10, 20, 20, 30 };
 	cep_flow            *f      = new_flow();
 	cep_test_out         out;
@@ -278,8 +281,9 @@ START_TEST(a_union_watermark_is_the_minimum_of_its_inputs)
 	CEP_ASSERT_OK(cep_test_run_flow(f, 1, 1));
 	ck_assert_uint_eq(out.n, 6);
 	for (size_t i = 0; i < 6; i++) {
-		ck_assert_msg(out.r[i].wm == want[i], "record %zu: wm %lld\n%s",
-		    i, (long long) out.r[i].wm, cep_test_out_text(&out, 0));
+		ck_assert_msg(out.r[i].wm == want[i],
+		    "record %zu: wm %lld\n%s", i, (long long) out.r[i].wm,
+		    cep_test_out_text(&out, 0));
 	}
 	cep_flow_destroy(f);
 	cep_test_out_fini(&out);
@@ -320,9 +324,10 @@ START_TEST(windows_over_a_union_wait_for_the_slower_input)
 	 * closed early by a's watermark. */
 	ck_assert_uint_eq(out.n, 1000 + 10);
 	for (size_t i = 0; i < out.n; i++) {
-		cep_event *ev = cep_test_event(out.r[i].json);
+		cep_event *ev  = cep_test_event(out.r[i].json);
 		cep_val    src = get(ev, "src");
-		ck_assert_int_eq(get(ev, "n").u.i, src.u.s[0] == 'a' ? 1 : 100);
+		ck_assert_int_eq(
+		    get(ev, "n").u.i, src.u.s[0] == 'a' ? 1 : 100);
 		cep_event_unref(ev, NULL);
 	}
 	cep_flow_destroy(f);
@@ -381,9 +386,10 @@ static const cep_op_class probe_class = {
 
 START_TEST(bounded_input_ends_with_infinity_on_every_worker)
 {
-	char     *a = cep_test_tmp_write("{\"k\":1,\"ts\":5}\n{\"k\":2,\"ts\":6}\n");
-	char     *b = cep_test_tmp_write("");
-	cep_flow *f = new_flow();
+	char *a =
+	    cep_test_tmp_write("{\"k\":1,\"ts\":5}\n{\"k\":2,\"ts\":6}\n");
+	char       *b = cep_test_tmp_write("");
+	cep_flow   *f = new_flow();
 	cep_stream *sa, *sb, *u, *k;
 
 	atomic_store(&instances, 0);
@@ -433,8 +439,8 @@ fail_at(void *arg, const cep_event *acc, const cep_event *in, cep_builder *b)
 
 START_TEST(an_operator_error_on_a_worker_stops_the_run_and_is_returned)
 {
-	char     *path = big_input(200000, 10, 23);
-	cep_flow *f    = new_flow();
+	char       *path = big_input(200000, 10, 23);
+	cep_flow   *f    = new_flow();
 	cep_stream *s;
 
 	atomic_store(&read_count, 0);
@@ -459,8 +465,8 @@ START_TEST(a_sink_error_stops_the_run_and_is_returned)
 	cep_test_out_init(&out, NULL);
 	out.stop_after = 10;
 	out.fail_with  = CEP_EEXIST;
-	cep_flow_sink(cep_flow_file(f, path, CEP_FORMAT_JSONL),
-	    cep_test_out_sink, &out);
+	cep_flow_sink(
+	    cep_flow_file(f, path, CEP_FORMAT_JSONL), cep_test_out_sink, &out);
 	CEP_ASSERT_ERR(cep_test_run_flow(f, 2, 0), CEP_EEXIST);
 	ck_assert_uint_lt(out.n, 1024);
 	cep_flow_destroy(f);
@@ -495,8 +501,8 @@ START_TEST(stop_from_another_thread_ends_the_run_without_error)
 	struct stopper st;
 
 	atomic_store(&read_count, 0);
-	cep_flow_sink(cep_flow_file(f, path, CEP_FORMAT_JSONL), count_read,
-	    NULL);
+	cep_flow_sink(
+	    cep_flow_file(f, path, CEP_FORMAT_JSONL), count_read, NULL);
 	st.f  = f;
 	st.at = 1000;
 	ck_assert_int_eq(pthread_create(&st.t, NULL, stop_main, &st), 0);
@@ -604,13 +610,13 @@ START_TEST(state_saved_after_a_run_loads_into_a_fresh_flow)
 	cep_state_mem *m2   = cep_state_mem_create();
 	cep_state_out  o1 = cep_state_mem_out(m1), o2 = cep_state_mem_out(m2);
 	cep_state_in   i1 = cep_state_mem_in(m1), i2 = cep_state_mem_in(m2);
-	cep_flow_opts  opts = { 3, 0, 0 };
+	cep_flow_opts  opts           = { 3, 0, 0 };
 	static const char *const ns[] = { "time/0", "tumble/0", "tumble/2",
 		"top/1", "session/2", "reduce/0", "reduce/1", "reduce/2",
 		"join/1" };
-	struct outs    out;
-	cep_flow      *f;
-	cep_buf        a, b;
+	struct outs              out;
+	cep_flow                *f;
+	cep_buf                  a, b;
 
 	outs_init(&out);
 	f = all_ops(path, &out, NULL);
@@ -687,12 +693,12 @@ keep_all(void *arg, const cep_event *ev)
 	return (1);
 }
 
-/* reload_graph: source -> (count) -> filter -> time -> key_by -> two
+/* reload_graph: source -> (count, reloader) -> filter -> time -> key_by -> two
  * windows spanning the whole input: "keep" (a count) and "change" (a
  * count named `agg`, so that another name changes its fingerprint). */
 static cep_flow *
 reload_graph(const char *path, cep_sink_fn counter, const char *agg,
-    cep_test_out *kept, cep_test_out *changed)
+    cep_test_out *kept, cep_test_out *changed, cep_test_reloader *rl)
 {
 	static const cep_window all = { CEP_WINDOW_TUMBLE, 1000000000, 0 };
 	static const cep_agg    n   = { "n", CEP_AGG_COUNT, NULL };
@@ -703,6 +709,9 @@ reload_graph(const char *path, cep_sink_fn counter, const char *agg,
 	cep_flow_name_next(f, "src");
 	s = cep_flow_file(f, path, CEP_FORMAT_JSONL);
 	cep_flow_sink(s, counter, NULL);
+	if (rl != NULL) {
+		cep_flow_sink(s, cep_test_reloader_sink, rl);
+	}
 	cep_flow_name_next(f, "filter");
 	s = cep_flow_filter(s, keep_all, NULL);
 	cep_flow_name_next(f, "time");
@@ -710,35 +719,13 @@ reload_graph(const char *path, cep_sink_fn counter, const char *agg,
 	cep_flow_name_next(f, "key");
 	k = cep_flow_key_by(s, "k");
 	cep_flow_name_next(f, "keep");
-	cep_flow_sink(cep_flow_window(k, &all, &n, 1, NULL), cep_test_out_sink,
-	    kept);
+	cep_flow_sink(
+	    cep_flow_window(k, &all, &n, 1, NULL), cep_test_out_sink, kept);
 	cep_flow_name_next(f, "change");
-	cep_flow_sink(cep_flow_window(k, &all, &c, 1, NULL), cep_test_out_sink,
-	    changed);
+	cep_flow_sink(
+	    cep_flow_window(k, &all, &c, 1, NULL), cep_test_out_sink, changed);
 	CEP_ASSERT_OK(cep_flow_error(f));
 	return (f);
-}
-
-struct reloader {
-	cep_flow *running;
-	cep_flow *next;
-	uint64_t  at;
-	cep_err   rv;
-	uint64_t  seen_before;
-	pthread_t t;
-};
-
-static void *
-reload_main(void *arg)
-{
-	struct reloader *r = arg;
-
-	while (atomic_load(&old_count) < r->at) {
-		sched_yield();
-	}
-	r->rv          = cep_flow_reload(r->running, r->next);
-	r->seen_before = atomic_load(&old_count);
-	return (NULL);
 }
 
 /* total sums field `name` over collected records. */
@@ -757,10 +744,10 @@ total(const cep_test_out *o, const char *name)
 
 START_TEST(reload_keeps_unchanged_state_and_loses_nothing)
 {
-	char           *path = big_input(200000, 100, 28);
-	cep_test_out    kept_old, changed_old, kept, changed;
-	cep_flow       *f, *next;
-	struct reloader r;
+	char             *path = big_input(200000, 100, 28);
+	cep_test_out      kept_old, changed_old, kept, changed;
+	cep_flow         *f, *next;
+	cep_test_reloader r;
 
 	for (unsigned w = 1; w <= 4; w *= 3) {
 		cep_test_out_init(&kept_old, "k");
@@ -769,28 +756,27 @@ START_TEST(reload_keeps_unchanged_state_and_loses_nothing)
 		cep_test_out_init(&changed, "k");
 		atomic_store(&old_count, 0);
 		atomic_store(&new_count, 0);
-		f    = reload_graph(path, count_old, "n", &kept_old, &changed_old);
-		next = reload_graph(path, count_new, "m", &kept, &changed);
-		r.running = f;
-		r.next    = next;
-		r.at      = 50000;
-		ck_assert_int_eq(pthread_create(&r.t, NULL, reload_main, &r), 0);
+		f = reload_graph(
+		    path, count_old, "n", &kept_old, &changed_old, &r);
+		next =
+		    reload_graph(path, count_new, "m", &kept, &changed, NULL);
+		/* Requested after event 50000, applied after its batch. */
+		cep_test_reloader_start(&r, f, next, 50000);
 		CEP_ASSERT_OK(cep_test_run_flow(f, w, 64));
-		pthread_join(r.t, NULL);
-		CEP_ASSERT_OK(r.rv);
+		CEP_ASSERT_OK(cep_test_reloader_join(&r));
 		/* Every event was read once, some by each graph. */
 		ck_assert_uint_ge(atomic_load(&old_count), 50000);
-		ck_assert_uint_gt(atomic_load(&new_count), 0);
+		ck_assert_uint_lt(atomic_load(&old_count), 50000 + 64);
 		ck_assert_uint_eq(
 		    atomic_load(&old_count) + atomic_load(&new_count), 200000);
 		/* "keep" counted everything (the window of negative times
 		 * closed before the reload), "change" what came after. */
-		ck_assert_int_eq(total(&kept_old, "n") + total(&kept, "n"),
-		    200000);
-		ck_assert_int_gt(total(&kept, "n"),
-		    (int64_t) atomic_load(&new_count));
-		ck_assert_int_eq(total(&changed, "m"),
-		    (int64_t) atomic_load(&new_count));
+		ck_assert_int_eq(
+		    total(&kept_old, "n") + total(&kept, "n"), 200000);
+		ck_assert_int_gt(
+		    total(&kept, "n"), (int64_t) atomic_load(&new_count));
+		ck_assert_int_eq(
+		    total(&changed, "m"), (int64_t) atomic_load(&new_count));
 		cep_flow_destroy(f);
 		cep_test_out_fini(&kept_old);
 		cep_test_out_fini(&changed_old);
@@ -803,10 +789,10 @@ END_TEST
 
 START_TEST(a_reload_that_fails_leaves_the_running_graph_intact)
 {
-	char           *path = big_input(200000, 100, 29);
-	cep_test_out    kept, changed, k2, c2;
-	cep_flow       *f, *next;
-	struct reloader r;
+	char             *path = big_input(200000, 100, 29);
+	cep_test_out      kept, changed, k2, c2;
+	cep_flow         *f, *next;
+	cep_test_reloader r;
 
 	cep_test_out_init(&kept, "k");
 	cep_test_out_init(&changed, "k");
@@ -814,22 +800,19 @@ START_TEST(a_reload_that_fails_leaves_the_running_graph_intact)
 	cep_test_out_init(&c2, "k");
 	atomic_store(&old_count, 0);
 	atomic_store(&new_count, 0);
-	f = reload_graph(path, count_old, "n", &kept, &changed);
+	f = reload_graph(path, count_old, "n", &kept, &changed, &r);
 	/* The same graph plus a source that cannot be opened. */
-	next = reload_graph(path, count_new, "n", &k2, &c2);
-	cep_flow_sink(cep_flow_file(next, "/nonexistent/cep/x.jsonl",
-	                  CEP_FORMAT_JSONL),
+	next = reload_graph(path, count_new, "n", &k2, &c2, NULL);
+	cep_flow_sink(
+	    cep_flow_file(next, "/nonexistent/cep/x.jsonl", CEP_FORMAT_JSONL),
 	    count_new, NULL);
-	r.running = f;
-	r.next    = next;
-	r.at      = 50000;
-	ck_assert_int_eq(pthread_create(&r.t, NULL, reload_main, &r), 0);
+	cep_test_reloader_start(&r, f, next, 50000);
 	CEP_ASSERT_OK(cep_test_run_flow(f, 2, 64));
-	pthread_join(r.t, NULL);
-	CEP_ASSERT_ERR(r.rv, CEP_EIO);
+	CEP_ASSERT_ERR(cep_test_reloader_join(&r), CEP_EIO);
 	/* Refused: the caller still owns next; the old graph ran on. */
 	cep_flow_destroy(next);
 	ck_assert_uint_eq(atomic_load(&old_count), 200000);
+	ck_assert_uint_eq(atomic_load(&new_count), 0);
 	ck_assert_int_eq(total(&kept, "n"), 200000);
 	ck_assert_int_eq(total(&changed, "n"), 200000);
 	cep_flow_destroy(f);
@@ -843,14 +826,14 @@ END_TEST
 
 START_TEST(reload_refuses_a_flow_that_is_not_running)
 {
-	char         *path = cep_test_tmp_write("{\"k\":1,\"ts\":1}\n");
-	cep_test_out  a, b;
-	cep_flow     *f, *next;
+	char        *path = cep_test_tmp_write("{\"k\":1,\"ts\":1}\n");
+	cep_test_out a, b;
+	cep_flow    *f, *next;
 
 	cep_test_out_init(&a, NULL);
 	cep_test_out_init(&b, NULL);
-	f    = reload_graph(path, count_old, "n", &a, &b);
-	next = reload_graph(path, count_new, "n", &a, &b);
+	f    = reload_graph(path, count_old, "n", &a, &b, NULL);
+	next = reload_graph(path, count_new, "n", &a, &b, NULL);
 	CEP_ASSERT_ERR(cep_flow_reload(f, next), CEP_ESTATE);
 	CEP_ASSERT_OK(cep_test_run_flow(f, 1, 0));
 	CEP_ASSERT_ERR(cep_flow_reload(f, next), CEP_ESTATE);
@@ -870,13 +853,13 @@ runtime_suite(void)
 
 	tcase_set_timeout(t, 600);
 	tcase_add_test(t, results_do_not_depend_on_the_number_of_workers);
-	tcase_add_test(t,
-	    tiny_batches_and_one_batch_in_flight_give_the_same_results);
+	tcase_add_test(
+	    t, tiny_batches_and_one_batch_in_flight_give_the_same_results);
 	tcase_add_test(t, a_union_watermark_is_the_minimum_of_its_inputs);
 	tcase_add_test(t, windows_over_a_union_wait_for_the_slower_input);
 	tcase_add_test(t, bounded_input_ends_with_infinity_on_every_worker);
-	tcase_add_test(t,
-	    an_operator_error_on_a_worker_stops_the_run_and_is_returned);
+	tcase_add_test(
+	    t, an_operator_error_on_a_worker_stops_the_run_and_is_returned);
 	tcase_add_test(t, a_sink_error_stops_the_run_and_is_returned);
 	tcase_add_test(t, stop_from_another_thread_ends_the_run_without_error);
 	tcase_add_test(t, state_saved_at_a_stop_carries_on_in_a_fresh_flow);
@@ -884,8 +867,7 @@ runtime_suite(void)
 	tcase_add_test(t, save_needs_a_flow_that_ran_and_is_not_running);
 	tcase_add_test(t, reload_keeps_unchanged_state_and_loses_nothing);
 	tcase_add_test(t, a_reload_that_fails_leaves_the_running_graph_intact);
-	tcase_add_test(t,
-	    reload_refuses_a_flow_that_is_not_running);
+	tcase_add_test(t, reload_refuses_a_flow_that_is_not_running);
 	suite_add_tcase(s, t);
 	return (s);
 }

@@ -94,8 +94,8 @@ END_TEST
 
 /* bytes_visit checks binary keys arrive intact and in memcmp order. */
 static cep_err
-bytes_visit(void *arg, const void *key, size_t klen, const void *val,
-    size_t vlen)
+bytes_visit(
+    void *arg, const void *key, size_t klen, const void *val, size_t vlen)
 {
 	int *i = arg;
 
@@ -146,9 +146,9 @@ END_TEST
 
 START_TEST(allocation_failures_leave_the_store_unchanged)
 {
-	cep_state_mem *m   = cep_state_mem_create();
-	cep_state_out  out = cep_state_mem_out(m);
-	cep_state_in   in  = cep_state_mem_in(m);
+	cep_state_mem *m      = cep_state_mem_create();
+	cep_state_out  out    = cep_state_mem_out(m);
+	cep_state_in   in     = cep_state_mem_in(m);
 	int            failed = 0;
 
 	put(&out, "n", "a", "1");
@@ -179,8 +179,8 @@ END_TEST
 
 /* visit_sorted checks that each key follows the one before (in arg). */
 static cep_err
-visit_sorted(void *arg, const void *key, size_t klen, const void *val,
-    size_t vlen)
+visit_sorted(
+    void *arg, const void *key, size_t klen, const void *val, size_t vlen)
 {
 	char *last = arg;
 
@@ -195,10 +195,10 @@ visit_sorted(void *arg, const void *key, size_t klen, const void *val,
 
 START_TEST(many_entries_stay_sorted)
 {
-	cep_state_mem *m   = cep_state_mem_create();
-	cep_state_out  out = cep_state_mem_out(m);
-	cep_state_in   in  = cep_state_mem_in(m);
-	uint64_t       seed = 3;
+	cep_state_mem *m        = cep_state_mem_create();
+	cep_state_out  out      = cep_state_mem_out(m);
+	cep_state_in   in       = cep_state_mem_in(m);
+	uint64_t       seed     = 3;
 	char           last[16] = "";
 
 	for (int i = 0; i < 5000; i++) {

@@ -6,8 +6,6 @@
  * the number of workers, a partial match that spans a reload, and matcher
  * state saved at a stop and loaded into a fresh flow.
  */
-#include <pthread.h>
-#include <sched.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,8 +38,8 @@ struct prog_def {
 static nfa_prog *
 make_prog(const struct prog_def *def)
 {
-	nfa_pattern *p = nfa_pattern_create();
-	cep_diag    *d = cep_diag_create();
+	nfa_pattern *p    = nfa_pattern_create();
+	cep_diag    *d    = cep_diag_create();
 	nfa_prog    *prog = NULL;
 	uint8_t      vis[8];
 
@@ -49,7 +47,8 @@ make_prog(const struct prog_def *def)
 	ck_assert_uint_le(def->nsteps, 8);
 	ck_assert_ptr_nonnull(p->name = cep_strdup(def->name));
 	if (def->key != NULL) {
-		CEP_ASSERT_OK(cep_path_parse(&p->key, def->key, strlen(def->key)));
+		CEP_ASSERT_OK(
+		    cep_path_parse(&p->key, def->key, strlen(def->key)));
 	}
 	p->skip     = def->skip;
 	p->within   = def->within;
@@ -88,12 +87,12 @@ make_prog(const struct prog_def *def)
 		sc.nsteps  = p->nleaves;
 		sc.visible = vis;
 		sc.current = sd->name;
-		ck_assert_msg(nfa_expr_compile(sd->where, strlen(sd->where), &sc,
-		                  &s->where, d) == CEP_OK,
+		ck_assert_msg(nfa_expr_compile(sd->where, strlen(sd->where),
+		                  &sc, &s->where, d) == CEP_OK,
 		    "%s", cep_test_diag_text(d));
 	}
-	ck_assert_msg(nfa_pattern_validate(p, d) == CEP_OK, "%s",
-	    cep_test_diag_text(d));
+	ck_assert_msg(
+	    nfa_pattern_validate(p, d) == CEP_OK, "%s", cep_test_diag_text(d));
 	ck_assert_msg(nfa_prog_create(p, &prog, d) == CEP_OK, "%s",
 	    cep_test_diag_text(d));
 	cep_diag_destroy(d);
@@ -106,7 +105,13 @@ static const struct step_def a_then_b[] = {
 };
 
 static const struct prog_def a_then_b_by_user = {
-	"ab", "user", NFA_SKIP_PAST_LAST_EVENT, 0, false, a_then_b, 2,
+	"ab",
+	"user",
+	NFA_SKIP_PAST_LAST_EVENT,
+	0,
+	false,
+	a_then_b,
+	2,
 };
 
 /* pattern_flow: file -> time(ts, delay) -> [shift] -> key_by(user) ->
@@ -119,12 +124,14 @@ pattern_flow(const char *path, nfa_prog *prog, int64_t delay,
 	cep_stream *s;
 
 	CEP_ASSERT_OK(cep_flow_create(&f));
-	s = cep_flow_time(cep_flow_file(f, path, CEP_FORMAT_JSONL), "ts", delay);
+	s = cep_flow_time(
+	    cep_flow_file(f, path, CEP_FORMAT_JSONL), "ts", delay);
 	s = cep_flow_op(&s, 1, &cep_test_shift_class, NULL);
 	s = nfa_flow_pattern(cep_flow_key_by(s, "user"), prog, stats);
 	cep_flow_sink(s, cep_test_out_sink, out);
 	if (late != NULL) {
-		cep_flow_sink(cep_flow_side(s, "late"), cep_test_out_sink, late);
+		cep_flow_sink(
+		    cep_flow_side(s, "late"), cep_test_out_sink, late);
 	}
 	CEP_ASSERT_OK(cep_flow_error(f));
 	return (f);
@@ -132,13 +139,13 @@ pattern_flow(const char *path, nfa_prog *prog, int64_t delay,
 
 START_TEST(matches_leave_as_records_timed_at_their_last_event)
 {
-	char *path = cep_test_tmp_write(
-	    "{\"user\":\"u1\",\"kind\":\"a\",\"ts\":1}\n"
-	    "{\"user\":\"u2\",\"kind\":\"a\",\"ts\":2}\n"
-	    "{\"user\":\"u1\",\"kind\":\"b\",\"ts\":3}\n"
-	    "{\"user\":\"u2\",\"kind\":\"c\",\"ts\":4}\n"
-	    "{\"kind\":\"b\",\"ts\":4}\n"
-	    "{\"user\":\"u2\",\"kind\":\"b\",\"ts\":5}\n");
+	char *path =
+	    cep_test_tmp_write("{\"user\":\"u1\",\"kind\":\"a\",\"ts\":1}\n"
+	                       "{\"user\":\"u2\",\"kind\":\"a\",\"ts\":2}\n"
+	                       "{\"user\":\"u1\",\"kind\":\"b\",\"ts\":3}\n"
+	                       "{\"user\":\"u2\",\"kind\":\"c\",\"ts\":4}\n"
+	                       "{\"kind\":\"b\",\"ts\":4}\n"
+	                       "{\"user\":\"u2\",\"kind\":\"b\",\"ts\":5}\n");
 	nfa_prog    *prog = make_prog(&a_then_b_by_user);
 	nfa_op_stats stats;
 	cep_test_out out;
@@ -152,22 +159,23 @@ START_TEST(matches_leave_as_records_timed_at_their_last_event)
 	ck_assert_uint_eq(out.n, 2);
 	for (size_t i = 0; i < out.n; i++) {
 		int u1 = strstr(out.r[i].json, "\"key\":\"u1\"") != NULL;
-		ck_assert_msg(strncmp(out.r[i].json,
-		                  u1 ? "{\"pattern\":\"ab\",\"key\":\"u1\","
-		                       "\"start\":1,\"end\":3,\"match\":{\"a\":"
-		                       "[{\"user\":\"u1\",\"kind\":\"a\",\"ts\":1}],"
-		                       "\"b\":[{\"user\":\"u1\",\"kind\":\"b\","
-		                       "\"ts\":3}]},\"id\":\""
-		                     : "{\"pattern\":\"ab\",\"key\":\"u2\","
-		                       "\"start\":2,\"end\":5,\"match\":{\"a\":"
-		                       "[{\"user\":\"u2\",\"kind\":\"a\",\"ts\":2}],"
-		                       "\"b\":[{\"user\":\"u2\",\"kind\":\"b\","
-		                       "\"ts\":5}]},\"id\":\"",
-		                  strlen("{\"pattern\":\"ab\",\"key\":\"u1\","
-		                         "\"start\":1,\"end\":3,\"match\":{\"a\":"
-		                         "[{\"user\":\"u1\",\"kind\":\"a\",\"ts\":1}],"
-		                         "\"b\":[{\"user\":\"u1\",\"kind\":\"b\","
-		                         "\"ts\":3}]},\"id\":\"")) == 0,
+		ck_assert_msg(
+		    strncmp(out.r[i].json,
+		        u1 ? "{\"pattern\":\"ab\",\"key\":\"u1\","
+		             "\"start\":1,\"end\":3,\"match\":{\"a\":"
+		             "[{\"user\":\"u1\",\"kind\":\"a\",\"ts\":1}],"
+		             "\"b\":[{\"user\":\"u1\",\"kind\":\"b\","
+		             "\"ts\":3}]},\"id\":\""
+		           : "{\"pattern\":\"ab\",\"key\":\"u2\","
+		             "\"start\":2,\"end\":5,\"match\":{\"a\":"
+		             "[{\"user\":\"u2\",\"kind\":\"a\",\"ts\":2}],"
+		             "\"b\":[{\"user\":\"u2\",\"kind\":\"b\","
+		             "\"ts\":5}]},\"id\":\"",
+		        strlen("{\"pattern\":\"ab\",\"key\":\"u1\","
+		               "\"start\":1,\"end\":3,\"match\":{\"a\":"
+		               "[{\"user\":\"u1\",\"kind\":\"a\",\"ts\":1}],"
+		               "\"b\":[{\"user\":\"u1\",\"kind\":\"b\","
+		               "\"ts\":3}]},\"id\":\"")) == 0,
 		    "%s", out.r[i].json);
 		ck_assert_int_eq(out.r[i].ts, u1 ? 3 : 5);
 	}
@@ -213,13 +221,18 @@ END_TEST
 START_TEST(the_end_of_input_fires_timeouts)
 {
 	static const struct prog_def def = {
-		"ab_within", "user", NFA_SKIP_PAST_LAST_EVENT, 1000000, true,
-		a_then_b, 2,
+		"ab_within",
+		"user",
+		NFA_SKIP_PAST_LAST_EVENT,
+		1000000,
+		true,
+		a_then_b,
+		2,
 	};
-	char *path = cep_test_tmp_write(
-	    "{\"user\":\"u1\",\"kind\":\"a\",\"ts\":1}\n"
-	    "{\"user\":\"u2\",\"kind\":\"a\",\"ts\":2}\n"
-	    "{\"user\":\"u2\",\"kind\":\"b\",\"ts\":3}\n");
+	char *path =
+	    cep_test_tmp_write("{\"user\":\"u1\",\"kind\":\"a\",\"ts\":1}\n"
+	                       "{\"user\":\"u2\",\"kind\":\"a\",\"ts\":2}\n"
+	                       "{\"user\":\"u2\",\"kind\":\"b\",\"ts\":3}\n");
 	nfa_prog    *prog = make_prog(&def);
 	cep_test_out out;
 	cep_flow    *f;
@@ -231,8 +244,8 @@ START_TEST(the_end_of_input_fires_timeouts)
 	ck_assert_uint_eq(out.n, 2);
 	for (size_t i = 0; i < 2; i++) {
 		int u1 = strstr(out.r[i].json, "\"key\":\"u1\"") != NULL;
-		ck_assert_msg((strstr(out.r[i].json, "\"timeout\":true") != NULL) ==
-		                  u1,
+		ck_assert_msg(
+		    (strstr(out.r[i].json, "\"timeout\":true") != NULL) == u1,
 		    "%s", out.r[i].json);
 	}
 	cep_flow_destroy(f);
@@ -251,7 +264,13 @@ skip_run(const char *text, unsigned workers)
 		{ "hot", NFA_JOIN_BEGIN, "n > 5", 3, false },
 	};
 	static const struct prog_def def = {
-		"hot3", "user", NFA_SKIP_PAST_LAST_EVENT, 0, false, hot, 1,
+		"hot3",
+		"user",
+		NFA_SKIP_PAST_LAST_EVENT,
+		0,
+		false,
+		hot,
+		1,
 	};
 	static char  ids[256];
 	char        *path = cep_test_tmp_write(text);
@@ -271,8 +290,9 @@ skip_run(const char *text, unsigned workers)
 			p += 5;
 			/* The events' ids, not the match's (a string). */
 			if (*p != '"') {
-				len += (size_t) snprintf(ids + len, sizeof(ids) - len,
-				    "%ld ", strtol(p, NULL, 10));
+				len += (size_t) snprintf(ids + len,
+				    sizeof(ids) - len, "%ld ",
+				    strtol(p, NULL, 10));
 			}
 		}
 		len += (size_t) snprintf(ids + len, sizeof(ids) - len, "\n");
@@ -288,11 +308,11 @@ START_TEST(after_match_skip_follows_event_time_not_arrival)
 	/* The same five events, in time order and out of order within the
 	 * delay: skip_past_last_event discards the partial match that began
 	 * at event 2 inside the first match either way. */
-	const char *sorted = "{\"user\":\"u\",\"id\":1,\"n\":8,\"ts\":1}\n"
-	                     "{\"user\":\"u\",\"id\":2,\"n\":8,\"ts\":2}\n"
-	                     "{\"user\":\"u\",\"id\":3,\"n\":8,\"ts\":3}\n"
-	                     "{\"user\":\"u\",\"id\":4,\"n\":8,\"ts\":4}\n"
-	                     "{\"user\":\"u\",\"id\":5,\"n\":8,\"ts\":5}\n";
+	const char *sorted   = "{\"user\":\"u\",\"id\":1,\"n\":8,\"ts\":1}\n"
+	                       "{\"user\":\"u\",\"id\":2,\"n\":8,\"ts\":2}\n"
+	                       "{\"user\":\"u\",\"id\":3,\"n\":8,\"ts\":3}\n"
+	                       "{\"user\":\"u\",\"id\":4,\"n\":8,\"ts\":4}\n"
+	                       "{\"user\":\"u\",\"id\":5,\"n\":8,\"ts\":5}\n";
 	const char *disorder = "{\"user\":\"u\",\"id\":1,\"n\":8,\"ts\":1}\n"
 	                       "{\"user\":\"u\",\"id\":3,\"n\":8,\"ts\":3}\n"
 	                       "{\"user\":\"u\",\"id\":2,\"n\":8,\"ts\":2}\n"
@@ -304,7 +324,6 @@ START_TEST(after_match_skip_follows_event_time_not_arrival)
 	ck_assert_str_eq(skip_run(disorder, 3), "1 2 3 \n");
 }
 END_TEST
-
 
 /* ---- through windows, on any number of workers ------------------------- */
 
@@ -343,7 +362,8 @@ window_flow(const char *path, nfa_prog *per_src, nfa_prog *global,
 	s = cep_flow_file(f, path, CEP_FORMAT_JSONL);
 	s = cep_flow_time(cep_flow_filter(s, is_http, NULL), "ts", 200);
 	w = cep_flow_window(cep_flow_key_by(s, "src"), &sec, &n, 1, "ts");
-	cep_flow_sink(nfa_flow_pattern(cep_flow_key_by(w, "src"), per_src, NULL),
+	cep_flow_sink(
+	    nfa_flow_pattern(cep_flow_key_by(w, "src"), per_src, NULL),
 	    cep_test_out_sink, out_src);
 	cep_flow_sink(nfa_flow_pattern(cep_flow_key_by(w, NULL), global, NULL),
 	    cep_test_out_sink, out_all);
@@ -354,11 +374,22 @@ window_flow(const char *path, nfa_prog *per_src, nfa_prog *global,
 START_TEST(matches_over_windows_do_not_depend_on_the_number_of_workers)
 {
 	static const struct prog_def src_def = {
-		"hot", "src", NFA_SKIP_PAST_LAST_EVENT, 0, false, hot3, 1,
+		"hot",
+		"src",
+		NFA_SKIP_PAST_LAST_EVENT,
+		0,
+		false,
+		hot3,
+		1,
 	};
 	static const struct prog_def all_def = {
-		"busy_quiet", NULL, NFA_SKIP_PAST_LAST_EVENT, 2000, false,
-		busy_then_quiet, 2,
+		"busy_quiet",
+		NULL,
+		NFA_SKIP_PAST_LAST_EVENT,
+		2000,
+		false,
+		busy_then_quiet,
+		2,
 	};
 	nfa_prog    *per_src = make_prog(&src_def);
 	nfa_prog    *global  = make_prog(&all_def);
@@ -389,8 +420,8 @@ START_TEST(matches_over_windows_do_not_depend_on_the_number_of_workers)
 		cep_flow    *f;
 		cep_test_out_init(&o_src, "key");
 		cep_test_out_init(&o_all, NULL);
-		f = window_flow(path, per_src, global, w == 1 ? &ref_src : &o_src,
-		    w == 1 ? &ref_all : &o_all);
+		f = window_flow(path, per_src, global,
+		    w == 1 ? &ref_src : &o_src, w == 1 ? &ref_all : &o_all);
 		CEP_ASSERT_OK(cep_test_run_flow(f, w, 0));
 		if (w == 1) {
 			ck_assert_uint_gt(ref_src.n, 100);
@@ -416,7 +447,13 @@ START_TEST(after_match_skip_holds_over_window_output)
 	/* Four hot seconds in a row: one alert of three windows, not two
 	 * (window outputs carry sequences that are not in time order). */
 	static const struct prog_def def = {
-		"hot", "src", NFA_SKIP_PAST_LAST_EVENT, 0, false, hot3, 1,
+		"hot",
+		"src",
+		NFA_SKIP_PAST_LAST_EVENT,
+		0,
+		false,
+		hot3,
+		1,
 	};
 	FILE        *fp;
 	char        *path;
@@ -428,7 +465,8 @@ START_TEST(after_match_skip_holds_over_window_output)
 	fp = cep_test_tmp_open(&path);
 	for (int sec = 1; sec <= 4; sec++) {
 		for (int i = 0; i < 8; i++) {
-			fprintf(fp, "{\"src\":\"s%d\",\"kind\":\"http\",\"ts\":%d}\n",
+			fprintf(fp,
+			    "{\"src\":\"s%d\",\"kind\":\"http\",\"ts\":%d}\n",
 			    i % 2, sec * 1000 + i * 100);
 		}
 	}
@@ -497,10 +535,11 @@ count_new(void *arg, const cep_record *r)
 }
 
 /* named_flow: a pattern graph with stable names and a counting sink on
- * the source; `seen` (if not NULL) also collects the source's events. */
+ * the source; `seen` (if not NULL) also collects the source's events and
+ * rl (if not NULL) requests a reload. */
 static cep_flow *
 named_flow(const char *path, nfa_prog *prog, cep_sink_fn counter,
-    cep_test_out *out, cep_test_out *seen)
+    cep_test_out *out, cep_test_out *seen, cep_test_reloader *rl)
 {
 	cep_flow   *f = NULL;
 	cep_stream *s;
@@ -513,6 +552,9 @@ named_flow(const char *path, nfa_prog *prog, cep_sink_fn counter,
 		seen->flow = f;
 		cep_flow_sink(s, cep_test_out_sink, seen);
 	}
+	if (rl != NULL) {
+		cep_flow_sink(s, cep_test_reloader_sink, rl);
+	}
 	cep_flow_name_next(f, "time:ts:0");
 	s = cep_flow_time(s, "ts", 0);
 	cep_flow_name_next(f, "key:ab");
@@ -523,57 +565,32 @@ named_flow(const char *path, nfa_prog *prog, cep_sink_fn counter,
 	return (f);
 }
 
-struct reloader {
-	cep_flow *running;
-	cep_flow *next;
-	uint64_t  at;
-	uint64_t  applied_after;
-	cep_err   rv;
-	pthread_t t;
-};
-
-static void *
-reload_main(void *arg)
-{
-	struct reloader *r = arg;
-
-	while (atomic_load(&old_count) < r->at) {
-		sched_yield();
-	}
-	r->rv            = cep_flow_reload(r->running, r->next);
-	r->applied_after = atomic_load(&old_count);
-	return (NULL);
-}
-
-/* reload_run runs the spanning input and reloads it, a third of the way
- * through, with a graph whose pattern is next_def; returns the matches. */
+/* reload_run runs the spanning input and reloads it, after 60000 events,
+ * with a graph whose pattern is next_def; returns the matches. */
 static size_t
 reload_run(const struct prog_def *next_def, unsigned workers)
 {
-	char           *path = spanning(1000, 198000);
-	nfa_prog       *a    = make_prog(&a_then_b_by_user);
-	nfa_prog       *b    = make_prog(next_def);
-	cep_test_out    out_old, out_new;
-	cep_flow       *f;
-	struct reloader r;
-	size_t          n;
+	char             *path = spanning(1000, 198000);
+	nfa_prog         *a    = make_prog(&a_then_b_by_user);
+	nfa_prog         *b    = make_prog(next_def);
+	cep_test_out      out_old, out_new;
+	cep_flow         *f, *next;
+	cep_test_reloader r;
+	size_t            n;
 
 	cep_test_out_init(&out_old, NULL);
 	cep_test_out_init(&out_new, NULL);
 	atomic_store(&old_count, 0);
 	atomic_store(&new_count, 0);
-	f         = named_flow(path, a, count_old, &out_old, NULL);
-	r.running = f;
-	r.next    = named_flow(path, b, count_new, &out_new, NULL);
-	r.at      = 60000;
-	ck_assert_int_eq(pthread_create(&r.t, NULL, reload_main, &r), 0);
+	f    = named_flow(path, a, count_old, &out_old, NULL, &r);
+	next = named_flow(path, b, count_new, &out_new, NULL, NULL);
+	cep_test_reloader_start(&r, f, next, 60000);
 	CEP_ASSERT_OK(cep_test_run_flow(f, workers, 64));
-	pthread_join(r.t, NULL);
-	CEP_ASSERT_OK(r.rv);
+	CEP_ASSERT_OK(cep_test_reloader_join(&r));
 	/* Applied between the a's and the b's; every event read once. */
-	ck_assert_uint_lt(r.applied_after, 199000);
-	ck_assert_uint_eq(atomic_load(&old_count) + atomic_load(&new_count),
-	    200000);
+	ck_assert_uint_lt(atomic_load(&old_count), 60000 + 64);
+	ck_assert_uint_eq(
+	    atomic_load(&old_count) + atomic_load(&new_count), 200000);
 	ck_assert_uint_eq(out_old.n, 0);
 	n = out_new.n;
 	cep_flow_destroy(f);
@@ -597,10 +614,17 @@ START_TEST(a_changed_pattern_starts_empty_after_a_reload)
 {
 	static const struct step_def other[] = {
 		{ "a", NFA_JOIN_BEGIN, "kind == 'a'", 0, false },
-		{ "b", NFA_JOIN_FOLLOWED_BY, "kind == 'b' and ts > 0", 0, false },
+		{ "b", NFA_JOIN_FOLLOWED_BY, "kind == 'b' and ts > 0", 0,
+		    false },
 	};
 	static const struct prog_def changed = {
-		"ab", "user", NFA_SKIP_PAST_LAST_EVENT, 0, false, other, 2,
+		"ab",
+		"user",
+		NFA_SKIP_PAST_LAST_EVENT,
+		0,
+		false,
+		other,
+		2,
 	};
 
 	ck_assert_uint_eq(reload_run(&changed, 2), 0);
@@ -649,12 +673,12 @@ START_TEST(matcher_state_saved_at_a_stop_finishes_the_matches_later)
 	cep_test_out_init(&ref, "key");
 	cep_test_out_init(&out, "key");
 	cep_test_out_init(&seen, NULL);
-	f = named_flow(path, prog, count_old, &ref, NULL);
+	f = named_flow(path, prog, count_old, &ref, NULL, NULL);
 	CEP_ASSERT_OK(cep_flow_run(f, &opts));
 	cep_flow_destroy(f);
 	ck_assert_uint_eq(ref.n, 300);
 
-	f               = named_flow(path, prog, count_old, &out, &seen);
+	f               = named_flow(path, prog, count_old, &out, &seen, NULL);
 	seen.stop_after = 2000;
 	CEP_ASSERT_OK(cep_flow_run(f, &opts));
 	CEP_ASSERT_OK(cep_flow_save(f, &so));
@@ -662,7 +686,7 @@ START_TEST(matcher_state_saved_at_a_stop_finishes_the_matches_later)
 	ck_assert_uint_eq(out.n, 0);
 
 	rest = rest_of(path, 2000);
-	f    = named_flow(rest, prog, count_old, &out, NULL);
+	f    = named_flow(rest, prog, count_old, &out, NULL, NULL);
 	CEP_ASSERT_OK(cep_flow_load(f, &opts, &si));
 	CEP_ASSERT_OK(cep_flow_run(f, &opts));
 	cep_flow_destroy(f);
@@ -691,12 +715,12 @@ operator_suite(void)
 	tcase_add_test(t, the_end_of_input_fires_timeouts);
 	tcase_add_test(t, after_match_skip_follows_event_time_not_arrival);
 	tcase_add_test(t, after_match_skip_holds_over_window_output);
-	tcase_add_test(t,
-	    matches_over_windows_do_not_depend_on_the_number_of_workers);
+	tcase_add_test(
+	    t, matches_over_windows_do_not_depend_on_the_number_of_workers);
 	tcase_add_test(t, a_partial_match_spanning_a_reload_still_matches);
 	tcase_add_test(t, a_changed_pattern_starts_empty_after_a_reload);
-	tcase_add_test(t,
-	    matcher_state_saved_at_a_stop_finishes_the_matches_later);
+	tcase_add_test(
+	    t, matcher_state_saved_at_a_stop_finishes_the_matches_later);
 	suite_add_tcase(s, t);
 	return (s);
 }

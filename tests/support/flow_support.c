@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /* flow_support.c: temporary files and collecting sinks for flow suites. */
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "cep/flow_impl.h"
 #include "tests/support/flow_support.h"
 
 FILE *
@@ -173,7 +175,7 @@ const char *
 cep_test_out_text(const cep_test_out *o, int sort)
 {
 	static char         *text;
-	const cep_test_rec **v = sorted(o, sort ? by_json : NULL);
+	const cep_test_rec **v   = sorted(o, sort ? by_json : NULL);
 	size_t               len = 1;
 
 	for (size_t i = 0; i < o->n; i++) {
@@ -281,3 +283,74 @@ const cep_op_class cep_test_shift_class = {
 	.push    = shift_push,
 	.destroy = shift_destroy,
 };
+
+/* ---- reloading at a given point ---------------------------------------- */
+
+static void *
+reloader_main(void *arg)
+{
+	cep_test_reloader *r = arg;
+
+	pthread_mutex_lock(&r->lock);
+	while (!r->go) {
+		pthread_cond_wait(&r->cond, &r->lock);
+	}
+	pthread_mutex_unlock(&r->lock);
+	r->rv = cep_flow_reload(r->running, r->next);
+	return (NULL);
+}
+
+void
+cep_test_reloader_start(
+    cep_test_reloader *r, cep_flow *running, cep_flow *next, uint64_t at)
+{
+	memset(r, 0, sizeof(*r));
+	r->running = running;
+	r->next    = next;
+	r->at      = at;
+	r->rv      = CEP_EINTERNAL;
+	pthread_mutex_init(&r->lock, NULL);
+	pthread_cond_init(&r->cond, NULL);
+	ck_assert_int_eq(
+	    pthread_create(&r->thread, NULL, reloader_main, r), 0);
+}
+
+cep_err
+cep_test_reloader_sink(void *arg, const cep_record *rec)
+{
+	cep_test_reloader *r      = arg;
+	int                posted = 0;
+
+	(void) rec;
+	if (++r->seen != r->at) {
+		return (CEP_OK);
+	}
+	pthread_mutex_lock(&r->lock);
+	r->go = 1;
+	pthread_cond_signal(&r->cond);
+	pthread_mutex_unlock(&r->lock);
+	/* The request is served by this (the source) thread once the sink
+	 * returns: wait until it has been posted. */
+	while (!posted) {
+		pthread_mutex_lock(&r->running->lock);
+		posted = r->running->reload_next != NULL;
+		pthread_mutex_unlock(&r->running->lock);
+		if (!posted) {
+			sched_yield();
+		}
+	}
+	return (CEP_OK);
+}
+
+cep_err
+cep_test_reloader_join(cep_test_reloader *r)
+{
+	pthread_mutex_lock(&r->lock);
+	r->go = 1; /* never reached: reload after the run, which fails */
+	pthread_cond_signal(&r->cond);
+	pthread_mutex_unlock(&r->lock);
+	pthread_join(r->thread, NULL);
+	pthread_mutex_destroy(&r->lock);
+	pthread_cond_destroy(&r->cond);
+	return (r->rv);
+}
