@@ -824,6 +824,37 @@ START_TEST(a_reload_that_fails_leaves_the_running_graph_intact)
 }
 END_TEST
 
+START_TEST(a_reload_of_a_flow_that_failed_to_build_returns_its_error)
+{
+	char             *path = big_input(100000, 10, 30);
+	cep_test_out      kept, changed, k2, c2;
+	cep_flow         *f, *next;
+	cep_test_reloader r;
+
+	cep_test_out_init(&kept, "k");
+	cep_test_out_init(&changed, "k");
+	cep_test_out_init(&k2, "k");
+	cep_test_out_init(&c2, "k");
+	atomic_store(&old_count, 0);
+	f    = reload_graph(path, count_old, "n", &kept, &changed, &r);
+	next = reload_graph(path, count_new, "n", &k2, &c2, NULL);
+	ck_assert_ptr_null(cep_flow_time(
+	    cep_flow_file(next, path, CEP_FORMAT_JSONL), "ts", -5));
+	cep_test_reloader_start(&r, f, next, 1000);
+	CEP_ASSERT_OK(cep_test_run_flow(f, 2, 64));
+	CEP_ASSERT_ERR(cep_test_reloader_join(&r), CEP_EINVAL);
+	cep_flow_destroy(next);
+	ck_assert_uint_eq(atomic_load(&old_count), 100000);
+	ck_assert_int_eq(total(&kept, "n"), 100000);
+	cep_flow_destroy(f);
+	cep_test_out_fini(&kept);
+	cep_test_out_fini(&changed);
+	cep_test_out_fini(&k2);
+	cep_test_out_fini(&c2);
+	cep_test_tmp_remove(path);
+}
+END_TEST
+
 START_TEST(reload_refuses_a_flow_that_is_not_running)
 {
 	char        *path = cep_test_tmp_write("{\"k\":1,\"ts\":1}\n");
@@ -867,6 +898,8 @@ runtime_suite(void)
 	tcase_add_test(t, save_needs_a_flow_that_ran_and_is_not_running);
 	tcase_add_test(t, reload_keeps_unchanged_state_and_loses_nothing);
 	tcase_add_test(t, a_reload_that_fails_leaves_the_running_graph_intact);
+	tcase_add_test(
+	    t, a_reload_of_a_flow_that_failed_to_build_returns_its_error);
 	tcase_add_test(t, reload_refuses_a_flow_that_is_not_running);
 	suite_add_tcase(s, t);
 	return (s);
