@@ -414,6 +414,49 @@ END_TEST
 
 /* ---- errors and stopping ----------------------------------------------- */
 
+struct bad {
+	char     text[512];
+	unsigned n;
+};
+
+static void
+on_bad(void *arg, const char *name, uint64_t pos, const char *msg)
+{
+	struct bad *b   = arg;
+	size_t      len = strlen(b->text);
+
+	ck_assert_ptr_nonnull(strstr(name, "cepflow"));
+	ck_assert_ptr_nonnull(msg);
+	snprintf(b->text + len, sizeof(b->text) - len, "%llu ",
+	    (unsigned long long) pos);
+	b->n++;
+}
+
+START_TEST(bad_records_go_to_their_callback_and_the_run_goes_on)
+{
+	char        *path;
+	cep_flow    *f = new_flow();
+	cep_test_out out;
+	struct bad   bad;
+
+	path = cep_test_tmp_write("{\"i\":1}\n{\"i\":\n[1,2]\n\n{\"i\":4}\n"
+	                          "{\"i\":5}garbage\n{\"i\":6}\n");
+	memset(&bad, 0, sizeof(bad));
+	cep_test_out_init(&out, NULL);
+	cep_flow_on_bad_record(f, on_bad, &bad);
+	cep_flow_sink(
+	    cep_flow_file(f, path, CEP_FORMAT_JSONL), cep_test_out_sink, &out);
+	CEP_ASSERT_OK(cep_test_run_flow(f, 2, 0));
+	ck_assert_str_eq(bad.text, "2 3 6 ");
+	ck_assert_str_eq(
+	    cep_test_out_text(&out, 0), "{\"i\":1}\n{\"i\":4}\n{\"i\":6}\n");
+	ck_assert_uint_eq(out.r[1].seq, 5);
+	cep_flow_destroy(f);
+	cep_test_out_fini(&out);
+	cep_test_tmp_remove(path);
+}
+END_TEST
+
 static atomic_uint_fast64_t read_count;
 
 static cep_err
@@ -889,6 +932,8 @@ runtime_suite(void)
 	tcase_add_test(t, a_union_watermark_is_the_minimum_of_its_inputs);
 	tcase_add_test(t, windows_over_a_union_wait_for_the_slower_input);
 	tcase_add_test(t, bounded_input_ends_with_infinity_on_every_worker);
+	tcase_add_test(
+	    t, bad_records_go_to_their_callback_and_the_run_goes_on);
 	tcase_add_test(
 	    t, an_operator_error_on_a_worker_stops_the_run_and_is_returned);
 	tcase_add_test(t, a_sink_error_stops_the_run_and_is_returned);
