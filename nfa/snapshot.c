@@ -311,15 +311,19 @@ read_events(cep_rd *r, nfa_hist *h, struct symmap *sm)
 
 		if (cep_rd_status(r) != CEP_OK || slot == 0 ||
 		    slot >= MAX_INDEX ||
-		    len > CEP_EVENT_DEFAULT_MAX_BYTES || len < sizeof(cep_event) ||
-		    cep_event_verify(bytes, len, CEP_EVENT_DEFAULT_MAX_DEPTH,
-		        symmap_has, sm) != CEP_OK) {
+		    len > CEP_EVENT_DEFAULT_MAX_BYTES || len < sizeof(cep_event)) {
 			return (CEP_ECORRUPT);
 		}
+		/* The block sits unaligned in the snapshot: verify a copy. */
 		if ((ev = cep_slab_alloc(h->slab, len)) == NULL) {
 			return (CEP_ENOMEM);
 		}
 		memcpy(ev, bytes, len);
+		if (cep_event_verify(ev, len, CEP_EVENT_DEFAULT_MAX_DEPTH,
+		        symmap_has, sm) != CEP_OK) {
+			cep_slab_free(h->slab, ev, len);
+			return (CEP_ECORRUPT);
+		}
 		ev->refs  = 1;
 		ev->flags = CEP_EVF_SLAB;
 		if ((rv = cep_event_remap_syms(ev, symmap_get, sm)) != CEP_OK ||
