@@ -32,6 +32,7 @@ cep_flow_create(cep_flow **out)
 	pthread_mutex_init(&f->lock, NULL);
 	pthread_cond_init(&f->cond, NULL);
 	atomic_init(&f->stop, 0);
+	atomic_init(&f->failed, 0);
 	*out = f;
 	return (CEP_OK);
 }

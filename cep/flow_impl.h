@@ -152,7 +152,8 @@ struct cep_flow {
 	pthread_mutex_t lock;
 	pthread_cond_t  cond;
 	size_t          in_flight; /* messages queued or being processed */
-	atomic_int      stop;
+	atomic_int      stop;   /* read no more input */
+	atomic_int      failed; /* drop what is in flight: run_err is set */
 	cep_err         run_err;
 	cep_flow       *reload_next;
 	cep_err         reload_err;

@@ -89,8 +89,14 @@ map_push(void *inst, unsigned port, const cep_record *recs, size_t n,
 		if (rv == CEP_ENOENT) {
 			continue;
 		}
-		if (rv != CEP_OK || (r.ev = cep_builder_peek(b)) == NULL) {
-			return (rv != CEP_OK ? rv : cep_builder_status(b));
+		if (rv != CEP_OK) {
+			return (rv);
+		}
+		if ((r.ev = cep_builder_peek(b)) == NULL) {
+			/* CEP_OK without a finished event: a broken map
+			 * function, never a reason to skip the batch. */
+			rv = cep_builder_status(b);
+			return (rv != CEP_OK ? rv : CEP_EINVAL);
 		}
 		if ((rv = cep_op_emit(ctx, &r)) != CEP_OK) {
 			return (rv);

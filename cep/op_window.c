@@ -11,6 +11,9 @@
  *
  *	{KEY: k, "window_start": s, "window_end": e, TIME: e - 1, AGG: ...}
  *
+ * (KEY and TIME are paths; when they share parent maps, TIME is written
+ * in those maps next to KEY.)
+ *
  * Aggregates: count(); sum, avg, min, max over numeric values (others are
  * skipped); count_distinct over non-null scalars (by 64-bit hash).  An int
  * sum stays an int until it overflows.
@@ -107,6 +110,9 @@ compact_distinct(struct acc *a)
 {
 	size_t n = 0;
 
+	if (a->ndistinct < 2) {
+		return; /* nothing to sort (and qsort wants no NULL) */
+	}
 	qsort(a->distinct, a->ndistinct, sizeof(uint64_t), u64_cmp);
 	for (size_t i = 0; i < a->ndistinct; i++) {
 		if (n == 0 || a->distinct[n - 1] != a->distinct[i]) {
@@ -204,9 +210,14 @@ acc_merge(struct acc *a, const struct acc *b, const struct agg_conf *g)
 			a->real = 1;
 		}
 		a->dsum += bd;
-	} else if (__builtin_add_overflow(a->isum, b->isum, &a->isum)) {
-		a->dsum = (double) a->isum + (double) b->isum;
-		a->real = 1;
+	} else {
+		int64_t s;
+		if (__builtin_add_overflow(a->isum, b->isum, &s)) {
+			a->dsum = (double) a->isum + (double) b->isum;
+			a->real = 1;
+		} else {
+			a->isum = s;
+		}
 	}
 	if (b->has &&
 	    (!a->has || (cep_val_compare(&b->ext, &a->ext, &cmp) == CEP_OK &&
@@ -522,22 +533,62 @@ apply(struct window_inst *w, const cep_event *ev, int64_t ts)
 	return (schedule(w, slot));
 }
 
-/* put_path writes value v under a field path, as nested maps. */
+/* put_path writes value v under the names syms[0..n), as nested maps. */
 static cep_err
-put_path(cep_builder *b, const cep_path *p, const cep_val *v)
+put_path(cep_builder *b, const cep_sym *syms, size_t n, const cep_val *v)
 {
 	cep_err rv = CEP_OK;
 
-	for (size_t i = 0; i < p->n && rv == CEP_OK; i++) {
-		rv = cep_builder_key_sym(b, p->syms[i]);
-		if (rv == CEP_OK && i + 1 < p->n) {
+	for (size_t i = 0; i < n && rv == CEP_OK; i++) {
+		rv = cep_builder_key_sym(b, syms[i]);
+		if (rv == CEP_OK && i + 1 < n) {
 			rv = cep_builder_map_begin(b);
 		}
 	}
 	if (rv == CEP_OK) {
 		rv = cep_builder_val(b, v);
 	}
-	for (size_t i = 1; i < p->n && rv == CEP_OK; i++) {
+	for (size_t i = 1; i < n && rv == CEP_OK; i++) {
+		rv = cep_builder_end(b);
+	}
+	return (rv);
+}
+
+/* shared_maps is how many parent maps the key and time paths share
+ * ("src.ip" and "src.ts" share "src"); 0 without a key. */
+static size_t
+shared_maps(const struct window_conf *c)
+{
+	size_t n = 0;
+
+	while (n + 1 < c->key.n && n + 1 < c->time.n &&
+	       c->key.syms[n] == c->time.syms[n]) {
+		n++;
+	}
+	return (n);
+}
+
+/* put_key writes the key and, when their paths share parent maps, the
+ * time under the same maps: a map written twice would hide the first. */
+static cep_err
+put_key(cep_builder *b, const struct window_conf *c, const cep_val *key,
+    const cep_val *time, size_t share)
+{
+	cep_err rv = CEP_OK;
+
+	for (size_t i = 0; i < share && rv == CEP_OK; i++) {
+		rv = cep_builder_key_sym(b, c->key.syms[i]);
+		if (rv == CEP_OK) {
+			rv = cep_builder_map_begin(b);
+		}
+	}
+	if (rv == CEP_OK) {
+		rv = put_path(b, c->key.syms + share, c->key.n - share, key);
+	}
+	if (rv == CEP_OK && share > 0) {
+		rv = put_path(b, c->time.syms + share, c->time.n - share, time);
+	}
+	for (size_t i = 0; i < share && rv == CEP_OK; i++) {
 		rv = cep_builder_end(b);
 	}
 	return (rv);
@@ -550,14 +601,15 @@ emit_window(struct window_inst *w, uint32_t slot, struct win *win,
 	const struct window_conf *c   = w->c;
 	cep_builder              *b   = cep_op_builder(ctx);
 	const cep_val            *key = cep_keytab_key(&w->keys, slot);
-	cep_val                   v;
+	cep_val                   v     = cep_val_int(win->end - 1);
+	size_t                    share = shared_maps(c);
 	uint64_t                  seq;
 	cep_err                   rv;
 
 	cep_builder_reset(b);
 	rv = cep_builder_map_begin(b);
 	if (rv == CEP_OK && c->key.n > 0) {
-		rv = put_path(b, &c->key, key);
+		rv = put_key(b, c, key, &v, share);
 	}
 	if (rv == CEP_OK) {
 		rv = cep_builder_key(b, "window_start", 12);
@@ -571,9 +623,8 @@ emit_window(struct window_inst *w, uint32_t slot, struct win *win,
 	if (rv == CEP_OK) {
 		rv = cep_builder_int(b, win->end);
 	}
-	v = cep_val_int(win->end - 1);
-	if (rv == CEP_OK) {
-		rv = put_path(b, &c->time, &v);
+	if (rv == CEP_OK && share == 0) {
+		rv = put_path(b, c->time.syms, c->time.n, &v);
 	}
 	for (size_t i = 0; i < c->naggs && rv == CEP_OK; i++) {
 		rv = cep_builder_key(b, c->aggs[i].name, strlen(c->aggs[i].name));

@@ -115,7 +115,8 @@ cep_reorder_load(cep_reorder *r, cep_rd *in)
 	uint64_t            n  = cep_rd_varint(in);
 	cep_err             rv = mp == NULL || b == NULL ? CEP_ENOMEM : CEP_OK;
 
-	if (n > cep_rd_left(in)) {
+	if (rv == CEP_OK && (cep_rd_status(in) != CEP_OK ||
+	                        n > cep_rd_left(in))) {
 		rv = CEP_ECORRUPT;
 	}
 	for (uint64_t i = 0; rv == CEP_OK && i < n; i++) {

@@ -47,6 +47,7 @@ run_fail(cep_flow *f, cep_err err)
 	if (f->run_err == CEP_OK) {
 		f->run_err = err;
 	}
+	atomic_store(&f->failed, 1);
 	atomic_store(&f->stop, 1);
 	pthread_cond_broadcast(&f->cond);
 	pthread_mutex_unlock(&f->lock);
@@ -417,7 +418,9 @@ worker_main(void *arg)
 	struct msg    *m;
 
 	while ((m = inbox_take(&t->inbox)) != NULL) {
-		if (!atomic_load(&f->stop)) {
+		/* After a stop, what is in flight still goes through, so that
+		 * the run ends at a consistent point; after an error, not. */
+		if (!atomic_load(&f->failed)) {
 			struct node *node = &f->nodes[m->node];
 			cep_err      rv;
 			rv = deliver(t, &node->inst[t->index], m->port, m->chan,
@@ -545,9 +548,31 @@ place(cep_flow *f)
 	return (CEP_OK);
 }
 
+/* in_order says whether a node's input comes in sequence order: one
+ * channel, from the source thread.  A single channel from a worker (one
+ * worker in all) carries what an operator there emitted in its own order,
+ * not the (time, sequence) order in which several channels would be
+ * merged: treating it as ordered made results differ between one worker
+ * and several. */
+static int
+in_order(const cep_flow *f, const struct node *n)
+{
+	if (n->nchan != 1) {
+		return (0);
+	}
+	for (unsigned p = 0; p < n->nin; p++) {
+		if (f->nodes[n->in[p].from].on_workers) {
+			return (0);
+		}
+	}
+	return (1);
+}
+
 static cep_err
 make_instances(cep_flow *f, struct node *n)
 {
+	int ordered = in_order(f, n);
+
 	n->ninst = n->on_workers ? f->nworkers : 1;
 	if ((n->inst = cep_calloc(n->ninst, sizeof(struct instance))) == NULL) {
 		return (CEP_ENOMEM);
@@ -569,7 +594,7 @@ make_instances(cep_flow *f, struct node *n)
 			inst->chan_wm[c] = CEP_WM_MIN;
 		}
 		if (n->kind == NODE_OP &&
-		    (rv = n->cls->create(n->conf, n->nchan == 1, &inst->state)) !=
+		    (rv = n->cls->create(n->conf, ordered, &inst->state)) !=
 		        CEP_OK) {
 			return (rv);
 		}
@@ -777,6 +802,7 @@ cep_flow_run(cep_flow *f, const cep_flow_opts *opts)
 	}
 	src        = &f->threads[f->nworkers];
 	f->run_err = CEP_OK;
+	atomic_store(&f->failed, 0);
 	atomic_store(&f->stop, 0);
 	for (; started < f->nworkers; started++) {
 		if (pthread_create(&f->threads[started].tid, NULL, worker_main,
@@ -852,8 +878,18 @@ carries(const struct node *old, const struct node *next)
 	            old->cls->fingerprint(old->conf));
 }
 
+/* same_source says whether a source of the new graph goes on reading the
+ * running graph's reader. */
+static int
+same_source(const struct node *old, const struct node *next)
+{
+	return (old != NULL && strcmp(old->path, next->path) == 0);
+}
+
 /* take_over moves an old node's instance states (or its reader) into the
- * new node, whose channels start at the old watermark. */
+ * new node, whose channels start at the old watermark.  The states point
+ * into their configuration, so the old configuration goes with them and
+ * the new one (equal by fingerprint) is freed with the old node. */
 static void
 take_over(struct node *old, struct node *next)
 {
@@ -861,6 +897,11 @@ take_over(struct node *old, struct node *next)
 		next->reader = old->reader;
 		next->eof    = old->eof;
 		old->reader  = NULL;
+	}
+	if (next->kind == NODE_OP) {
+		void *conf = next->conf;
+		next->conf = old->conf;
+		old->conf  = conf;
 	}
 	for (unsigned i = 0; i < next->ninst && i < old->ninst; i++) {
 		struct instance *a = &old->inst[i], *b = &next->inst[i];
@@ -889,18 +930,23 @@ apply_reload(cep_flow *f, cep_flow *next)
 	if ((rv = cep__flow_prepare(next, &opts)) != CEP_OK) {
 		return (rv);
 	}
+	/* Open the new sources first: once states have moved, nothing may
+	 * fail, or the running graph would be left without them. */
+	for (size_t i = 0; i < next->nnodes; i++) {
+		struct node *n = &next->nodes[i];
+		if (n->kind == NODE_SOURCE && !same_source(find_node(f, n), n) &&
+		    cep_reader_open(n->path, n->fmt, &n->reader) != CEP_OK) {
+			cep__flow_unprepare(next);
+			return (CEP_EIO);
+		}
+	}
 	for (size_t i = 0; i < next->nnodes; i++) {
 		struct node *n   = &next->nodes[i];
 		struct node *old = find_node(f, n);
-		if ((n->kind == NODE_SOURCE && old != NULL &&
-		        strcmp(old->path, n->path) == 0) ||
+		if ((n->kind == NODE_SOURCE && same_source(old, n)) ||
 		    (n->kind == NODE_OP && carries(old, n))) {
 			take_over(old, n);
 		}
-	}
-	if ((rv = open_sources(next)) != CEP_OK) {
-		cep__flow_unprepare(next);
-		return (rv);
 	}
 	/* Swap the graphs; the threads (and their inboxes, now empty) stay. */
 	for (size_t i = 0; i < f->nnodes; i++) {

@@ -409,8 +409,9 @@ emit(nfa_matcher *m, const nfa_key *k, const nfa_run *r, int timeout)
 	return (m->fn(m->arg, &match));
 }
 
-/* seq_list writes a path's sequence numbers, oldest first, after *used in
- * order_seqs; returns its length. */
+/* seq_list writes a path's positions, oldest first, after *used in
+ * order_seqs: per event its time (biased to sort as unsigned) and its
+ * sequence, the order events are processed in; returns its length. */
 static cep_err
 seq_list(nfa_matcher *m, uint32_t node, size_t *used, size_t *len)
 {
@@ -418,7 +419,7 @@ seq_list(nfa_matcher *m, uint32_t node, size_t *used, size_t *len)
 	size_t          n = 0;
 
 	for (uint32_t i = node; i != 0; i = h->nodes[i].prev) {
-		n++;
+		n += 2;
 	}
 	if (cep_grow(&m->order_seqs, &m->order_cap, *used + n,
 	        sizeof(uint64_t)) != 0) {
@@ -426,7 +427,9 @@ seq_list(nfa_matcher *m, uint32_t node, size_t *used, size_t *len)
 	}
 	*len = n;
 	for (uint32_t i = node; i != 0; i = h->nodes[i].prev) {
-		m->order_seqs[*used + --n] = h->evs[h->nodes[i].ev].seq;
+		const nfa_evslot *e = &h->evs[h->nodes[i].ev];
+		m->order_seqs[*used + --n] = e->seq;
+		m->order_seqs[*used + --n] = (uint64_t) e->ts ^ (1ull << 63);
 	}
 	*used += *len;
 	return (CEP_OK);
@@ -445,8 +448,8 @@ seq_less(const nfa_matcher *m, const struct seqref *a, const struct seqref *b)
 	return (a->len < b->len);
 }
 
-/* sort_runs orders runs by their event sequences (compared event by
- * event, by arrival): a stable merge sort, as the matches completing on one
+/* sort_runs orders runs by their events' positions (compared event by
+ * event, in the order they were processed): a stable merge sort, as the matches completing on one
  * event can be many.  Its workspace lives in the matcher. */
 static cep_err
 sort_runs(nfa_matcher *m, nfa_run *runs, uint32_t n)
@@ -494,27 +497,41 @@ sort_runs(nfa_matcher *m, nfa_run *runs, uint32_t n)
 
 /* ---- after-match skip ------------------------------------------------- */
 
-/* pruning_seq returns the skip strategy's pruning event for a match and
- * whether runs starting exactly there are pruned too; 0 when the strategy
- * prunes nothing for this match. */
+/* before says whether the event at (ta, sa) was processed before the one
+ * at (tb, sb).  Events are processed in (time, sequence) order, which is
+ * the order of their sequences only when the input is sorted by time (and
+ * not at all for derived streams, whose sequences are digests). */
 static int
-pruning_seq(nfa_matcher *m, const nfa_run *match, uint64_t *seq,
-    int *inclusive)
+before(int64_t ta, uint64_t sa, int64_t tb, uint64_t sb)
 {
-	const nfa_hist *h    = &m->hist;
-	uint16_t        step = m->prog->skip_step;
-	int             found = 0;
+	return (ta != tb ? ta < tb : sa < sb);
+}
+
+/* pruning_pos returns the position (time, sequence) of the skip
+ * strategy's pruning event for a match and whether runs starting exactly
+ * there are pruned too; 0 when the strategy prunes nothing for it. */
+static int
+pruning_pos(nfa_matcher *m, const nfa_run *match, int64_t *ts,
+    uint64_t *seq, int *inclusive)
+{
+	const nfa_hist   *h    = &m->hist;
+	uint16_t          step = m->prog->skip_step;
+	const nfa_evslot *e;
+	int               found = 0;
 
 	switch (m->pat->skip) {
 	case NFA_SKIP_NO_SKIP:
 		return (0);
 	case NFA_SKIP_TO_NEXT:
 		/* The match's first event. */
+		*ts        = match->start_ts;
 		*seq       = match->start_seq;
 		*inclusive = 1;
 		return (1);
 	case NFA_SKIP_PAST_LAST_EVENT:
-		*seq       = h->evs[h->nodes[match->node].ev].seq;
+		e          = &h->evs[h->nodes[match->node].ev];
+		*ts        = e->ts;
+		*seq       = e->seq;
 		*inclusive = 1;
 		return (1);
 	case NFA_SKIP_TO_FIRST:
@@ -524,13 +541,14 @@ pruning_seq(nfa_matcher *m, const nfa_run *match, uint64_t *seq,
 			if (h->nodes[i].step != step) {
 				continue;
 			}
+			e     = &h->evs[h->nodes[i].ev];
+			*ts   = e->ts;
+			*seq  = e->seq;
+			found = 1;
 			/* Walking backwards: the first hit is the last event. */
 			if (m->pat->skip == NFA_SKIP_TO_LAST) {
-				*seq = h->evs[h->nodes[i].ev].seq;
 				return (1);
 			}
-			*seq  = h->evs[h->nodes[i].ev].seq;
-			found = 1;
 		}
 		return (found);
 	}
@@ -538,13 +556,17 @@ pruning_seq(nfa_matcher *m, const nfa_run *match, uint64_t *seq,
 }
 
 static uint32_t
-prune(nfa_matcher *m, nfa_run *runs, uint32_t n, uint64_t seq, int inclusive)
+prune(nfa_matcher *m, nfa_run *runs, uint32_t n, int64_t ts, uint64_t seq,
+    int inclusive)
 {
 	uint32_t kept = 0;
 
 	for (uint32_t i = 0; i < n; i++) {
 		uint64_t s  = runs[i].start_seq;
-		int      go = s != NFA_NO_SEQ && (inclusive ? s <= seq : s < seq);
+		int64_t  t  = runs[i].start_ts;
+		int      go = s != NFA_NO_SEQ &&
+		         (before(t, s, ts, seq) ||
+		             (inclusive && t == ts && s == seq));
 		if (go) {
 			nfa__hist_unref(&m->hist, runs[i].node);
 		} else {
@@ -565,19 +587,21 @@ emit_held(nfa_matcher *m, nfa_key *k, int gate)
 
 	while (k->nheld > 0) {
 		nfa_run  first = k->held[0];
+		int64_t  ts;
 		uint64_t seq;
 		int      inclusive;
 
 		/* Runs are sorted by start, the start run (no start) last. */
 		if (gate && k->nruns > 0 && k->runs[0].start_seq != NFA_NO_SEQ &&
-		    first.start_seq > k->runs[0].start_seq) {
+		    before(k->runs[0].start_ts, k->runs[0].start_seq,
+		        first.start_ts, first.start_seq)) {
 			break;
 		}
 		memmove(k->held, k->held + 1, (k->nheld - 1) * sizeof(nfa_run));
 		k->nheld--;
-		if (pruning_seq(m, &first, &seq, &inclusive)) {
-			k->nruns = prune(m, k->runs, k->nruns, seq, inclusive);
-			k->nheld = prune(m, k->held, k->nheld, seq, inclusive);
+		if (pruning_pos(m, &first, &ts, &seq, &inclusive)) {
+			k->nruns = prune(m, k->runs, k->nruns, ts, seq, inclusive);
+			k->nheld = prune(m, k->held, k->nheld, ts, seq, inclusive);
 		}
 		rv = emit(m, k, &first, 0);
 		nfa__hist_unref(&m->hist, first.node);

@@ -182,7 +182,7 @@ typedef struct nfa_run {
 typedef struct nfa_key {
 	cep_val  val; /* the key; a string is owned (len + 1 bytes) */
 	uint64_t hash;
-	nfa_run *runs; /* sorted by start_seq, the start run last */
+	nfa_run *runs; /* by start (time, sequence), the start run last */
 	uint32_t nruns;
 	uint32_t runs_cap;
 	nfa_run *held; /* completed matches waiting for earlier partial ones */
