@@ -43,7 +43,7 @@ cep_duration_parse(const char *s, size_t n, int64_t *ms)
 			}
 			x = x * 10 + d;
 		}
-		if (x > INT64_MAX / units[u].ms) {
+		if (x > CEP_TIME_LIMIT / units[u].ms) {
 			return (CEP_ERANGE);
 		}
 		*ms = x * units[u].ms;

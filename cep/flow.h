@@ -38,8 +38,10 @@
  * before the first keyed operator on the calling thread, and N instances
  * of each keyed operator (and of what follows it) on N threads, records
  * partitioned by key hash through bounded queues.  Results do not depend
- * on N: keyed operators apply their input in (time, sequence) order, and
- * lateness is decided where event time is assigned.  User functions given
+ * on N: a keyed operator fed by several channels applies its input in
+ * (time, sequence) order, one fed by a single channel in that channel's
+ * order (the same for every N), and lateness is decided where event time
+ * is assigned.  User functions given
  * to map, filter, flat_map, reduce and join may run on several threads at
  * once; sink callbacks are called one at a time.
  *
@@ -102,7 +104,7 @@ typedef struct cep_op_class {
 	uint64_t (*fingerprint)(const void *conf);
 } cep_op_class;
 
-#define CEP_OP_KEYED 1u  /* its input must be keyed; state is per key */
+#define CEP_OP_KEYED 1u /* its input must be keyed; state is per key */
 
 /* Emit a record downstream (main output).  The event is copied; a NULL
  * event emits a bare watermark. */
@@ -111,15 +113,20 @@ cep_err cep_op_emit(cep_op_ctx *ctx, const cep_record *r);
  * copying it (for operators that pass events through unchanged). */
 cep_err cep_op_forward(cep_op_ctx *ctx, const cep_record *r);
 /* Emit to a side output ("late", "no_time", ...). */
-cep_err cep_op_emit_side(cep_op_ctx *ctx, const char *side,
-    const cep_record *r);
+cep_err cep_op_emit_side(
+    cep_op_ctx *ctx, const char *side, const cep_record *r);
 /* Emit the event finished in b (see cep_builder_peek). */
-cep_err cep_op_emit_built(cep_op_ctx *ctx, cep_builder *b, int64_t ts,
-    int64_t wm, uint64_t seq);
+cep_err cep_op_emit_built(
+    cep_op_ctx *ctx, cep_builder *b, int64_t ts, int64_t wm, uint64_t seq);
+/* Keep the watermark the operator forwards at or below wm, until it says
+ * otherwise (CEP_WM_MAX: no bound): for an operator that will emit records
+ * older than its input's watermark, which must not be late downstream. */
+void cep_op_hold_watermark(cep_op_ctx *ctx, int64_t wm);
 /* A builder and a slab for the instance's use during push. */
 cep_builder *cep_op_builder(cep_op_ctx *ctx);
 
-/* ---- building ------------------------------------------------------------ */
+/* ---- building ------------------------------------------------------------
+ */
 
 cep_err cep_flow_create(cep_flow **out);
 void    cep_flow_destroy(cep_flow *f);
@@ -135,8 +142,8 @@ void cep_flow_name_next(cep_flow *f, const char *uid);
 
 /* Bad input records of file sources go to this callback (name, position,
  * message); default: ignored. */
-typedef void (*cep_bad_record_fn)(void *arg, const char *name, uint64_t pos,
-    const char *msg);
+typedef void (*cep_bad_record_fn)(
+    void *arg, const char *name, uint64_t pos, const char *msg);
 void cep_flow_on_bad_record(cep_flow *f, cep_bad_record_fn fn, void *arg);
 
 /* Events from a file of JSON Lines or msgpack ("-": standard input).  The
@@ -146,23 +153,21 @@ cep_stream *cep_flow_file(cep_flow *f, const char *path, cep_format fmt);
 /* Event time from a field (integer milliseconds, or an integral double),
  * watermark = highest time seen - max_delay.  Events without a usable
  * time go to side output "no_time", late events to "late". */
-cep_stream *cep_flow_time(cep_stream *in, const char *field,
-    int64_t max_delay);
+cep_stream *cep_flow_time(
+    cep_stream *in, const char *field, int64_t max_delay);
 
 /* Return CEP_OK to emit the event built in b, CEP_ENOENT to drop. */
-typedef cep_err (*cep_map_fn)(void *arg, const cep_event *in,
-    cep_builder *b);
+typedef cep_err (*cep_map_fn)(void *arg, const cep_event *in, cep_builder *b);
 typedef int (*cep_filter_fn)(void *arg, const cep_event *ev);
 /* Call cep_flat_emit any number of times. */
 typedef struct cep_flat_out cep_flat_out;
-typedef cep_err (*cep_flat_map_fn)(void *arg, const cep_event *in,
-    cep_flat_out *out);
+typedef cep_err (*cep_flat_map_fn)(
+    void *arg, const cep_event *in, cep_flat_out *out);
 cep_err cep_flat_emit(cep_flat_out *out, const cep_event *ev);
 
 cep_stream *cep_flow_map(cep_stream *in, cep_map_fn fn, void *arg);
 cep_stream *cep_flow_filter(cep_stream *in, cep_filter_fn fn, void *arg);
-cep_stream *cep_flow_flat_map(cep_stream *in, cep_flat_map_fn fn,
-    void *arg);
+cep_stream *cep_flow_flat_map(cep_stream *in, cep_flat_map_fn fn, void *arg);
 
 /* Partition by a field (a path such as "src.ip").  Records whose key is
  * missing, null, a map or an array go to side output "no_key". */
@@ -170,8 +175,8 @@ cep_stream *cep_flow_key_by(cep_stream *in, const char *field);
 
 /* A rolling reduce per key: fn gets the previous result (NULL at first)
  * and the new event, builds the new result in b; each result is emitted. */
-typedef cep_err (*cep_reduce_fn)(void *arg, const cep_event *acc,
-    const cep_event *in, cep_builder *b);
+typedef cep_err (*cep_reduce_fn)(
+    void *arg, const cep_event *acc, const cep_event *in, cep_builder *b);
 cep_stream *cep_flow_reduce(cep_stream *keyed, cep_reduce_fn fn, void *arg);
 
 /* Windows: tumbling (size), sliding (size every `every`), session (gap).
@@ -200,7 +205,7 @@ typedef enum cep_agg_kind {
 } cep_agg_kind;
 
 typedef struct cep_agg {
-	const char  *name;  /* output field */
+	const char  *name; /* output field */
 	cep_agg_kind kind;
 	const char  *field; /* input field path; NULL for count */
 } cep_agg;
@@ -214,8 +219,8 @@ cep_stream *cep_flow_window(cep_stream *keyed, const cep_window *w,
 /* Interval join of two keyed streams: pairs (l, r) with equal keys and
  * l.ts + lower <= r.ts <= l.ts + upper; the result's time is the later of
  * the two.  fn builds it (NULL: {"left": l, "right": r}). */
-typedef cep_err (*cep_join_fn)(void *arg, const cep_event *left,
-    const cep_event *right, cep_builder *b);
+typedef cep_err (*cep_join_fn)(
+    void *arg, const cep_event *left, const cep_event *right, cep_builder *b);
 cep_stream *cep_flow_join(cep_stream *left, cep_stream *right, int64_t lower,
     int64_t upper, cep_join_fn fn, void *arg);
 
@@ -224,8 +229,8 @@ cep_stream *cep_flow_union(cep_stream *a, cep_stream *b);
 
 /* An operator of a custom class with n inputs (for keyed classes, keyed
  * inputs).  The flow owns conf from here on (conf_free). */
-cep_stream *cep_flow_op(cep_stream *const *in, size_t n,
-    const cep_op_class *cls, void *conf);
+cep_stream *cep_flow_op(
+    cep_stream *const *in, size_t n, const cep_op_class *cls, void *conf);
 
 /* A side output of the operator that produced s. */
 cep_stream *cep_flow_side(cep_stream *s, const char *side);
@@ -234,7 +239,8 @@ cep_stream *cep_flow_side(cep_stream *s, const char *side);
 typedef cep_err (*cep_sink_fn)(void *arg, const cep_record *r);
 void cep_flow_sink(cep_stream *in, cep_sink_fn fn, void *arg);
 
-/* ---- running ------------------------------------------------------------- */
+/* ---- running -------------------------------------------------------------
+ */
 
 typedef struct cep_flow_opts {
 	unsigned workers;   /* 0: the number of online processors */
@@ -260,7 +266,7 @@ cep_err cep_flow_reload(cep_flow *running, cep_flow *next);
  * consistent point), each instance under "UID/INDEX"; load it into a flow
  * of the same graph not yet run, with the same number of workers. */
 cep_err cep_flow_save(cep_flow *f, cep_state_out *out);
-cep_err cep_flow_load(cep_flow *f, const cep_flow_opts *opts,
-    cep_state_in *in);
+cep_err cep_flow_load(
+    cep_flow *f, const cep_flow_opts *opts, cep_state_in *in);
 
 #endif

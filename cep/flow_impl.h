@@ -49,14 +49,15 @@ struct outbuf {
 
 struct instance {
 	struct node   *node;
-	void          *state; /* the class's instance */
-	unsigned       worker; /* or the source thread's index */
+	void          *state;   /* the class's instance */
+	unsigned       worker;  /* or the source thread's index */
 	int64_t       *chan_wm; /* per input channel */
 	unsigned       nchan;
-	int64_t        wm_in;  /* min over channels */
-	int64_t        wm_out; /* last watermark emitted */
-	struct outbuf *outs;   /* per side */
-	struct outbuf  in;     /* the batch being given to the operator */
+	int64_t        wm_in;   /* min over channels */
+	int64_t        wm_out;  /* last watermark emitted */
+	int64_t        wm_hold; /* the operator's bound on wm_out */
+	struct outbuf *outs;    /* per side */
+	struct outbuf  in;      /* the batch being given to the operator */
 };
 
 struct node {
@@ -122,7 +123,7 @@ struct thread {
 	struct inbox inbox;
 	cep_arena   *out_arena; /* events emitted or sent from here */
 	cep_builder *builder;
-	struct msg **route;     /* per worker, while routing one side */
+	struct msg **route; /* per worker, while routing one side */
 };
 
 struct cep_op_ctx {
@@ -131,14 +132,14 @@ struct cep_op_ctx {
 };
 
 struct cep_flow {
-	struct node *nodes;
-	size_t       nnodes;
-	size_t       nodes_cap;
-	cep_stream **streams;
-	size_t       nstreams;
-	size_t       streams_cap;
-	cep_err      err;
-	char        *next_uid;
+	struct node      *nodes;
+	size_t            nnodes;
+	size_t            nodes_cap;
+	cep_stream      **streams;
+	size_t            nstreams;
+	size_t            streams_cap;
+	cep_err           err;
+	char             *next_uid;
 	cep_bad_record_fn bad_fn;
 	void             *bad_arg;
 
@@ -152,8 +153,8 @@ struct cep_flow {
 	pthread_mutex_t lock;
 	pthread_cond_t  cond;
 	size_t          in_flight; /* messages queued or being processed */
-	atomic_int      stop;   /* read no more input */
-	atomic_int      failed; /* drop what is in flight: run_err is set */
+	atomic_int      stop;      /* read no more input */
+	atomic_int      failed;    /* drop what is in flight: run_err is set */
 	cep_err         run_err;
 	cep_flow       *reload_next;
 	cep_err         reload_err;
@@ -165,17 +166,16 @@ cep_err cep__flow_prepare(cep_flow *f, const cep_flow_opts *opts);
 void    cep__flow_unprepare(cep_flow *f);
 /* op_basic.c: a record's key value and hash for a key path (the global
  * key for an empty path); 0 when the key is missing, null or a container. */
-int cep__key_of(const cep_path *path, const cep_event *ev, cep_val *v,
-    uint64_t *hash);
+int cep__key_of(
+    const cep_path *path, const cep_event *ev, cep_val *v, uint64_t *hash);
 /* op_time.c: an event's time from a field (int, or integral double). */
-int cep__event_time(const cep_path *field, const cep_event *ev,
-    int64_t *ts);
+int cep__event_time(const cep_path *field, const cep_event *ev, int64_t *ts);
 /* The key path of the key_by feeding a keyed stream. */
 const cep_path *cep__stream_key(const cep_stream *keyed);
 /* flow.c */
 cep_stream *cep__flow_add_op(cep_flow *f, cep_stream *const *in, size_t n,
     const cep_op_class *cls, void *conf);
-void cep__node_fini(struct node *n);
+void        cep__node_fini(struct node *n);
 
 /* Built-in operator classes (op_*.c). */
 extern const cep_op_class cep__op_map;

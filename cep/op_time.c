@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "cep/buf.h"
+#include "cep/duration.h"
 #include "cep/flow_impl.h"
 #include "cep/hash.h"
 
@@ -26,19 +27,22 @@ struct time_inst {
 	int64_t                 wm;
 };
 
-/* cep__event_time reads a time field: an int, or an integral double. */
+/* cep__event_time reads a time field: an int, or an integral double,
+ * within CEP_TIME_LIMIT of 0. */
 int
 cep__event_time(const cep_path *field, const cep_event *ev, int64_t *ts)
 {
-	cep_val v;
+	const double limit = (double) CEP_TIME_LIMIT;
+	cep_val      v;
 
 	cep_slot_val(ev, cep_event_find_path(ev, field->syms, field->n), &v);
-	if (v.type == CEP_T_INT) {
+	if (v.type == CEP_T_INT && v.u.i >= -CEP_TIME_LIMIT &&
+	    v.u.i <= CEP_TIME_LIMIT) {
 		*ts = v.u.i;
 		return (1);
 	}
 	if (v.type == CEP_T_DOUBLE && v.u.d == trunc(v.u.d) &&
-	    v.u.d >= -9.2e18 && v.u.d <= 9.2e18) {
+	    v.u.d >= -limit && v.u.d <= limit) {
 		*ts = (int64_t) v.u.d;
 		return (1);
 	}
@@ -87,8 +91,8 @@ time_push(void *inst, unsigned port, const cep_record *recs, size_t n,
 			rv = cep_op_emit_side(ctx, "late", &r);
 		} else {
 			wm = r.ts < CEP_WM_MIN + t->conf->delay
-			         ? CEP_WM_MIN
-			         : r.ts - t->conf->delay;
+			    ? CEP_WM_MIN
+			    : r.ts - t->conf->delay;
 			if (wm > t->wm) {
 				t->wm = wm;
 			}
@@ -115,8 +119,7 @@ time_save(void *inst, const char *ns, cep_state_out *out)
 }
 
 static cep_err
-load_wm(void *arg, const void *key, size_t klen, const void *val,
-    size_t vlen)
+load_wm(void *arg, const void *key, size_t klen, const void *val, size_t vlen)
 {
 	struct time_inst *t = arg;
 	cep_rd            r;
@@ -150,8 +153,8 @@ time_fingerprint(const void *conf)
 {
 	const struct time_conf *c = conf;
 
-	return (cep_hash64(c->field.text, strlen(c->field.text),
-	    (uint64_t) c->delay));
+	return (cep_hash64(
+	    c->field.text, strlen(c->field.text), (uint64_t) c->delay));
 }
 
 const cep_op_class cep__op_time = {

@@ -26,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cep/duration.h"
 #include "cep/flow_impl.h"
 #include "cep/heap.h"
 #include "cep/keytab.h"
@@ -46,12 +47,12 @@ struct window_conf {
 };
 
 struct acc {
-	int64_t   count;   /* events (count), or values (others) */
+	int64_t   count; /* events (count), or values (others) */
 	int64_t   isum;
 	double    dsum;
-	uint8_t   real;    /* a double or an overflow joined the sum */
-	uint8_t   has;     /* min/max hold a value */
-	cep_val   ext;     /* min or max (a number) */
+	uint8_t   real;     /* a double or an overflow joined the sum */
+	uint8_t   has;      /* min/max hold a value */
+	cep_val   ext;      /* min or max (a number) */
 	uint64_t *distinct; /* value hashes, deduplicated lazily */
 	size_t    ndistinct;
 	size_t    distinct_cap;
@@ -163,8 +164,8 @@ acc_add(struct acc *a, const struct agg_conf *g, const cep_event *ev)
 		a->count++;
 		return (CEP_OK);
 	}
-	cep_slot_val(ev, cep_event_find_path(ev, g->field.syms, g->field.n),
-	    &v);
+	cep_slot_val(
+	    ev, cep_event_find_path(ev, g->field.syms, g->field.n), &v);
 	if (g->kind == CEP_AGG_COUNT_DISTINCT) {
 		if (v.type == CEP_T_NULL || v.type == CEP_T_MAP ||
 		    v.type == CEP_T_ARRAY) {
@@ -183,8 +184,9 @@ acc_add(struct acc *a, const struct agg_conf *g, const cep_event *ev)
 		break;
 	case CEP_AGG_MIN:
 	case CEP_AGG_MAX:
-		if (!a->has || (cep_val_compare(&v, &a->ext, &cmp) == CEP_OK &&
-		                   (g->kind == CEP_AGG_MIN ? cmp < 0 : cmp > 0))) {
+		if (!a->has ||
+		    (cep_val_compare(&v, &a->ext, &cmp) == CEP_OK &&
+		        (g->kind == CEP_AGG_MIN ? cmp < 0 : cmp > 0))) {
 			a->ext = v;
 			a->has = 1;
 		}
@@ -220,8 +222,9 @@ acc_merge(struct acc *a, const struct acc *b, const struct agg_conf *g)
 		}
 	}
 	if (b->has &&
-	    (!a->has || (cep_val_compare(&b->ext, &a->ext, &cmp) == CEP_OK &&
-	                    (g->kind == CEP_AGG_MIN ? cmp < 0 : cmp > 0)))) {
+	    (!a->has ||
+	        (cep_val_compare(&b->ext, &a->ext, &cmp) == CEP_OK &&
+	            (g->kind == CEP_AGG_MIN ? cmp < 0 : cmp > 0)))) {
 		a->ext = b->ext;
 		a->has = 1;
 	}
@@ -247,7 +250,8 @@ acc_value(struct acc *a, const struct agg_conf *g, cep_builder *b)
 			return (cep_builder_null(b));
 		}
 		return (cep_builder_double(b,
-		    (a->real ? a->dsum : (double) a->isum) / (double) a->count));
+		    (a->real ? a->dsum : (double) a->isum) /
+		        (double) a->count));
 	case CEP_AGG_MIN:
 	case CEP_AGG_MAX:
 		return (a->has ? cep_builder_val(b, &a->ext)
@@ -299,8 +303,8 @@ find_win(const struct window_conf *c, struct kstate *k, int64_t start,
 	    0) {
 		return (CEP_ENOMEM);
 	}
-	k->cap = (uint32_t) cap;
-	w      = &k->w[k->n];
+	k->cap   = (uint32_t) cap;
+	w        = &k->w[k->n];
 	w->start = start;
 	w->end   = end;
 	if ((w->acc = cep_calloc(c->naggs + 1, sizeof(struct acc))) == NULL) {
@@ -346,7 +350,7 @@ session_add(const struct window_conf *c, struct kstate *k, int64_t ts,
     const cep_event *ev)
 {
 	int64_t     start = ts, end = sat_add(ts, c->w.size);
-	uint32_t    keep  = UINT32_MAX;
+	uint32_t    keep = UINT32_MAX;
 	struct win *w;
 	int         changed = 1;
 	cep_err     rv;
@@ -356,7 +360,8 @@ session_add(const struct window_conf *c, struct kstate *k, int64_t ts,
 		for (uint32_t i = 0; i < k->n && !changed; i++) {
 			struct win *o = &k->w[i];
 			uint32_t    last;
-			if (i == keep || !(o->start <= end && o->end >= start)) {
+			if (i == keep ||
+			    !(o->start <= end && o->end >= start)) {
 				continue;
 			}
 			start   = o->start < start ? o->start : start;
@@ -367,8 +372,8 @@ session_add(const struct window_conf *c, struct kstate *k, int64_t ts,
 				continue;
 			}
 			for (size_t a = 0; a < c->naggs; a++) {
-				if ((rv = acc_merge(&k->w[keep].acc[a], &o->acc[a],
-				         &c->aggs[a])) != CEP_OK) {
+				if ((rv = acc_merge(&k->w[keep].acc[a],
+				         &o->acc[a], &c->aggs[a])) != CEP_OK) {
 					return (rv);
 				}
 			}
@@ -402,17 +407,18 @@ assign(const struct window_conf *c, struct kstate *k, int64_t ts,
 	switch (c->w.kind) {
 	case CEP_WINDOW_TUMBLE: {
 		int64_t start = floor_to(ts, c->w.size);
-		if ((rv = find_win(c, k, start, sat_add(start, c->w.size), &w)) !=
-		    CEP_OK) {
+		if ((rv = find_win(c, k, start, sat_add(start, c->w.size),
+		         &w)) != CEP_OK) {
 			return (rv);
 		}
 		return (win_add(c, w, ev));
 	}
 	case CEP_WINDOW_SLIDE:
+		/* The windows that start in (ts - size, ts], latest first. */
 		for (int64_t start = floor_to(ts, c->w.every);
 		     start > ts - c->w.size; start -= c->w.every) {
-			if ((rv = find_win(c, k, start, sat_add(start, c->w.size),
-			         &w)) != CEP_OK ||
+			if ((rv = find_win(c, k, start,
+			         sat_add(start, c->w.size), &w)) != CEP_OK ||
 			    (rv = win_add(c, w, ev)) != CEP_OK) {
 				return (rv);
 			}
@@ -486,12 +492,22 @@ key_state(struct window_inst *w, const cep_val *key, uint32_t *slot)
 		        sizeof(struct kstate)) != 0) {
 			return (CEP_ENOMEM);
 		}
-		memset(&w->ks[old], 0, (w->ks_cap - old) * sizeof(struct kstate));
+		memset(
+		    &w->ks[old], 0, (w->ks_cap - old) * sizeof(struct kstate));
 	}
 	if (w->ks[*slot].n == 0) {
 		w->ks[*slot].timer = CEP_WM_MAX;
 	}
 	return (CEP_OK);
+}
+
+/* closes_at is the watermark that closes a window: its end for tumbling
+ * and sliding windows, one past it for sessions, which an event at their
+ * end still extends. */
+static int64_t
+closes_at(const struct window_conf *c, const struct win *x)
+{
+	return (c->w.kind == CEP_WINDOW_SESSION ? sat_add(x->end, 1) : x->end);
 }
 
 static cep_err
@@ -502,7 +518,8 @@ schedule(struct window_inst *w, uint32_t slot)
 	struct timer   t;
 
 	for (uint32_t i = 0; i < k->n; i++) {
-		next = k->w[i].end < next ? k->w[i].end : next;
+		int64_t at = closes_at(w->c, &k->w[i]);
+		next       = at < next ? at : next;
 	}
 	if (next >= k->timer) {
 		return (CEP_OK);
@@ -562,7 +579,7 @@ shared_maps(const struct window_conf *c)
 	size_t n = 0;
 
 	while (n + 1 < c->key.n && n + 1 < c->time.n &&
-	       c->key.syms[n] == c->time.syms[n]) {
+	    c->key.syms[n] == c->time.syms[n]) {
 		n++;
 	}
 	return (n);
@@ -586,7 +603,8 @@ put_key(cep_builder *b, const struct window_conf *c, const cep_val *key,
 		rv = put_path(b, c->key.syms + share, c->key.n - share, key);
 	}
 	if (rv == CEP_OK && share > 0) {
-		rv = put_path(b, c->time.syms + share, c->time.n - share, time);
+		rv =
+		    put_path(b, c->time.syms + share, c->time.n - share, time);
 	}
 	for (size_t i = 0; i < share && rv == CEP_OK; i++) {
 		rv = cep_builder_end(b);
@@ -595,12 +613,12 @@ put_key(cep_builder *b, const struct window_conf *c, const cep_val *key,
 }
 
 static cep_err
-emit_window(struct window_inst *w, uint32_t slot, struct win *win,
-    cep_op_ctx *ctx)
+emit_window(
+    struct window_inst *w, uint32_t slot, struct win *win, cep_op_ctx *ctx)
 {
-	const struct window_conf *c   = w->c;
-	cep_builder              *b   = cep_op_builder(ctx);
-	const cep_val            *key = cep_keytab_key(&w->keys, slot);
+	const struct window_conf *c     = w->c;
+	cep_builder              *b     = cep_op_builder(ctx);
+	const cep_val            *key   = cep_keytab_key(&w->keys, slot);
 	cep_val                   v     = cep_val_int(win->end - 1);
 	size_t                    share = shared_maps(c);
 	uint64_t                  seq;
@@ -627,7 +645,8 @@ emit_window(struct window_inst *w, uint32_t slot, struct win *win,
 		rv = put_path(b, c->time.syms, c->time.n, &v);
 	}
 	for (size_t i = 0; i < c->naggs && rv == CEP_OK; i++) {
-		rv = cep_builder_key(b, c->aggs[i].name, strlen(c->aggs[i].name));
+		rv = cep_builder_key(
+		    b, c->aggs[i].name, strlen(c->aggs[i].name));
 		if (rv == CEP_OK) {
 			rv = acc_value(&win->acc[i], &c->aggs[i], b);
 		}
@@ -640,11 +659,12 @@ emit_window(struct window_inst *w, uint32_t slot, struct win *win,
 		return (rv);
 	}
 	/* A deterministic sequence: the key and the window. */
-	seq = cep_keytab_hash(key) ^ (uint64_t) win->start * 0x9e3779b97f4a7c15ull;
+	seq = cep_keytab_hash(key) ^
+	    (uint64_t) win->start * 0x9e3779b97f4a7c15ull;
 	return (cep_op_emit_built(ctx, b, win->end - 1, CEP_WM_MIN, seq));
 }
 
-/* fire emits every window whose end the watermark reached. */
+/* fire emits every window the watermark closed. */
 static cep_err
 fire(struct window_inst *w, int64_t wm, cep_op_ctx *ctx)
 {
@@ -653,7 +673,7 @@ fire(struct window_inst *w, int64_t wm, cep_op_ctx *ctx)
 	cep_err             rv = CEP_OK;
 
 	while (rv == CEP_OK && (top = cep_heap_top(&w->timers)) != NULL &&
-	       top->at <= wm) {
+	    top->at <= wm) {
 		struct kstate *k;
 		cep_heap_pop(&w->timers, &t);
 		if (!cep_keytab_used(&w->keys, t.slot) ||
@@ -668,7 +688,7 @@ fire(struct window_inst *w, int64_t wm, cep_op_ctx *ctx)
 			struct win *first = NULL;
 			for (uint32_t i = 0; i < k->n; i++) {
 				struct win *x = &k->w[i];
-				if (x->end <= wm &&
+				if (closes_at(w->c, x) <= wm &&
 				    (first == NULL || x->end < first->end ||
 				        (x->end == first->end &&
 				            x->start < first->start))) {
@@ -689,6 +709,23 @@ fire(struct window_inst *w, int64_t wm, cep_op_ctx *ctx)
 		}
 	}
 	return (rv);
+}
+
+/* hold_output keeps the watermark forwarded below the output time (end -
+ * 1) of the first session still open: a session stays open while the
+ * watermark stands at its end, and what it emits must not be late
+ * downstream.  (Tumbling and sliding windows close as soon as the
+ * watermark reaches their end, so theirs never are.) */
+static void
+hold_output(struct window_inst *w, cep_op_ctx *ctx)
+{
+	const struct timer *top  = cep_heap_top(&w->timers);
+	int64_t             hold = CEP_WM_MAX;
+
+	if (top != NULL && w->c->w.kind == CEP_WINDOW_SESSION) {
+		hold = top->at - 2; /* at: the end + 1 */
+	}
+	cep_op_hold_watermark(ctx, hold);
 }
 
 static cep_err
@@ -730,6 +767,7 @@ window_push(void *inst, unsigned port, const cep_record *recs, size_t n,
 			}
 		}
 	}
+	hold_output(w, ctx);
 	return (CEP_OK);
 }
 
@@ -813,7 +851,8 @@ window_save(void *inst, const char *ns, cep_state_out *out)
 		}
 		if ((rv = cep_buf_status(&k)) == CEP_OK &&
 		    (rv = cep_buf_status(&v)) == CEP_OK) {
-			rv = cep_state_put(out, ns, k.data, k.len, v.data, v.len);
+			rv = cep_state_put(
+			    out, ns, k.data, k.len, v.data, v.len);
 		}
 	}
 	cep_buf_fini(&k);
@@ -822,8 +861,8 @@ window_save(void *inst, const char *ns, cep_state_out *out)
 }
 
 static cep_err
-load_entry(void *arg, const void *key, size_t klen, const void *val,
-    size_t vlen)
+load_entry(
+    void *arg, const void *key, size_t klen, const void *val, size_t vlen)
 {
 	struct window_inst *w = arg;
 	cep_rd              kr, r;
@@ -838,8 +877,8 @@ load_entry(void *arg, const void *key, size_t klen, const void *val,
 		return (cep_reorder_load(&w->held, &r));
 	}
 	cep_rd_init(&kr, key, klen);
-	if (cep_rd_u8(&kr) != 1 || (rv = cep_keytab_read_val(&kr, &kv)) !=
-	                               CEP_OK) {
+	if (cep_rd_u8(&kr) != 1 ||
+	    (rv = cep_keytab_read_val(&kr, &kv)) != CEP_OK) {
 		return (CEP_ECORRUPT);
 	}
 	if ((rv = key_state(w, &kv, &slot)) != CEP_OK) {
@@ -908,7 +947,8 @@ window_fingerprint(const void *conf)
 	for (size_t i = 0; i < c->naggs; i++) {
 		cep_buf_printf(&b, "%s=%d(%s);", c->aggs[i].name,
 		    (int) c->aggs[i].kind,
-		    c->aggs[i].field.text != NULL ? c->aggs[i].field.text : "");
+		    c->aggs[i].field.text != NULL ? c->aggs[i].field.text
+		                                  : "");
 	}
 	h = cep_hash64(b.data, b.len, 0x77696e);
 	cep_buf_fini(&b);
@@ -934,11 +974,12 @@ window_ok(const cep_window *w)
 	switch (w->kind) {
 	case CEP_WINDOW_TUMBLE:
 	case CEP_WINDOW_SESSION:
-		return (w->size > 0);
+		return (w->size > 0 && w->size <= CEP_TIME_LIMIT);
 	case CEP_WINDOW_SLIDE:
 		/* Each event lands in size / every windows: keep it sane. */
-		return (w->size > 0 && w->every > 0 && w->every <= w->size &&
-		        w->size / w->every <= 10000);
+		return (w->size > 0 && w->size <= CEP_TIME_LIMIT &&
+		    w->every > 0 && w->every <= w->size &&
+		    w->size / w->every <= 10000);
 	}
 	return (0);
 }
@@ -963,13 +1004,14 @@ cep_flow_window(cep_stream *keyed, const cep_window *w, const cep_agg *aggs,
 	key = cep__stream_key(keyed);
 	if (!window_ok(w) || key == NULL ||
 	    (c = cep_zalloc(sizeof(*c))) == NULL) {
-		keyed->f->err = keyed->f->err != CEP_OK ? keyed->f->err
-		                                        : CEP_EINVAL;
+		keyed->f->err =
+		    keyed->f->err != CEP_OK ? keyed->f->err : CEP_EINVAL;
 		return (NULL);
 	}
 	c->w     = *w;
 	c->naggs = naggs;
-	if ((c->aggs = cep_calloc(naggs + 1, sizeof(struct agg_conf))) == NULL) {
+	if ((c->aggs = cep_calloc(naggs + 1, sizeof(struct agg_conf))) ==
+	    NULL) {
 		rv = CEP_ENOMEM;
 	}
 	for (size_t i = 0; rv == CEP_OK && i < naggs; i++) {
@@ -977,9 +1019,9 @@ cep_flow_window(cep_stream *keyed, const cep_window *w, const cep_agg *aggs,
 		if ((c->aggs[i].name = cep_strdup(aggs[i].name)) == NULL) {
 			rv = CEP_ENOMEM;
 		} else if (aggs[i].kind != CEP_AGG_COUNT &&
-		           (aggs[i].field == NULL ||
-		               copy_path(&c->aggs[i].field, aggs[i].field) !=
-		                   CEP_OK)) {
+		    (aggs[i].field == NULL ||
+		        copy_path(&c->aggs[i].field, aggs[i].field) !=
+		            CEP_OK)) {
 			rv = CEP_EINVAL;
 		}
 	}
@@ -987,7 +1029,8 @@ cep_flow_window(cep_stream *keyed, const cep_window *w, const cep_agg *aggs,
 		rv = copy_path(&c->key, key->text);
 	}
 	if (rv == CEP_OK) {
-		rv = copy_path(&c->time, time_field != NULL ? time_field : "ts");
+		rv = copy_path(
+		    &c->time, time_field != NULL ? time_field : "ts");
 	}
 	if (rv != CEP_OK) {
 		window_conf_free(c);

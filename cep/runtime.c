@@ -35,8 +35,8 @@
 
 #define DEFAULT_BATCH 512u
 
-static cep_err deliver(struct thread *t, struct instance *inst,
-    unsigned port, unsigned chan, const cep_record *recs, size_t n);
+static cep_err deliver(struct thread *t, struct instance *inst, unsigned port,
+    unsigned chan, const cep_record *recs, size_t n);
 
 /* ---- errors and flow control ------------------------------------------- */
 
@@ -141,7 +141,8 @@ emit_side(cep_op_ctx *ctx, unsigned side, const cep_record *r, int copy)
 		return (CEP_OK);
 	}
 	if (rec.ev != NULL && copy) {
-		cep_event *ev = cep_arena_alloc(ctx->t->out_arena, rec.ev->size);
+		cep_event *ev =
+		    cep_arena_alloc(ctx->t->out_arena, rec.ev->size);
 		if (ev == NULL) {
 			return (CEP_ENOMEM);
 		}
@@ -193,8 +194,8 @@ cep_op_emit_side(cep_op_ctx *ctx, const char *side, const cep_record *r)
 }
 
 cep_err
-cep_op_emit_built(cep_op_ctx *ctx, cep_builder *b, int64_t ts, int64_t wm,
-    uint64_t seq)
+cep_op_emit_built(
+    cep_op_ctx *ctx, cep_builder *b, int64_t ts, int64_t wm, uint64_t seq)
 {
 	cep_record r;
 	cep_err    rv;
@@ -211,6 +212,12 @@ cep_op_emit_built(cep_op_ctx *ctx, cep_builder *b, int64_t ts, int64_t wm,
 	rv      = cep_op_emit(ctx, &r);
 	cep_builder_reset(b);
 	return (rv);
+}
+
+void
+cep_op_hold_watermark(cep_op_ctx *ctx, int64_t wm)
+{
+	ctx->inst->wm_hold = wm;
 }
 
 cep_builder *
@@ -248,9 +255,9 @@ route(struct thread *t, struct instance *inst, const struct consumer *c,
 	cep_flow          *f     = t->f;
 	const struct node *cnode = &f->nodes[c->node];
 	unsigned           chan  = cnode->chan_base[c->port] +
-	                (inst->node->on_workers ? inst->worker : 0);
-	cep_record         wm    = { NULL, 0, inst->wm_out, 0, 0 };
-	cep_err            rv    = CEP_OK;
+	    (inst->node->on_workers ? inst->worker : 0);
+	cep_record wm = { NULL, 0, inst->wm_out, 0, 0 };
+	cep_err    rv = CEP_OK;
 
 	for (size_t i = 0; i < n && rv == CEP_OK; i++) {
 		unsigned dest;
@@ -258,7 +265,7 @@ route(struct thread *t, struct instance *inst, const struct consumer *c,
 			continue;
 		}
 		dest = (unsigned) ((c->by_key ? recs[i].khash : recs[i].seq) %
-		                   f->nworkers);
+		    f->nworkers);
 		if (t->route[dest] == NULL &&
 		    (t->route[dest] = msg_new()) == NULL) {
 			rv = CEP_ENOMEM;
@@ -272,8 +279,8 @@ route(struct thread *t, struct instance *inst, const struct consumer *c,
 		t->route[dest]->recs[t->route[dest]->n] = recs[i];
 		/* A batch points into one arena: the sender's. */
 		if (!cep_arena_contains(t->out_arena, recs[i].ev)) {
-			cep_event *ev = cep_arena_alloc(t->out_arena,
-			    recs[i].ev->size);
+			cep_event *ev =
+			    cep_arena_alloc(t->out_arena, recs[i].ev->size);
 			if (ev == NULL) {
 				rv = CEP_ENOMEM;
 				break;
@@ -291,7 +298,8 @@ route(struct thread *t, struct instance *inst, const struct consumer *c,
 			rv = CEP_ENOMEM;
 		}
 		if (rv == CEP_OK &&
-		    cep_grow(&m->recs, &m->cap, m->n + 1, sizeof(cep_record)) != 0) {
+		    cep_grow(&m->recs, &m->cap, m->n + 1,
+		        sizeof(cep_record)) != 0) {
 			rv = CEP_ENOMEM;
 		}
 		if (rv != CEP_OK) {
@@ -312,17 +320,20 @@ route(struct thread *t, struct instance *inst, const struct consumer *c,
 	return (rv);
 }
 
-/* flush forwards what an instance emitted, and its watermark. */
+/* flush forwards what an instance emitted, and its watermark (held back
+ * where the operator asked). */
 static cep_err
 flush(struct thread *t, struct instance *inst)
 {
 	cep_flow    *f    = t->f;
 	struct node *node = inst->node;
-	cep_err      rv   = CEP_OK;
+	int64_t      next =
+            inst->wm_in < inst->wm_hold ? inst->wm_in : inst->wm_hold;
+	cep_err rv = CEP_OK;
 
-	if (inst->wm_in > inst->wm_out) {
-		cep_record wm = { NULL, 0, inst->wm_in, 0, 0 };
-		inst->wm_out  = inst->wm_in;
+	if (next > inst->wm_out) {
+		cep_record wm = { NULL, 0, next, 0, 0 };
+		inst->wm_out  = next;
 		for (unsigned s = 0; s < node->nsides && rv == CEP_OK; s++) {
 			if (node->ncons[s] > 0) {
 				rv = out_append(&inst->outs[s], &wm);
@@ -331,17 +342,18 @@ flush(struct thread *t, struct instance *inst)
 	}
 	for (unsigned s = 0; s < node->nsides && rv == CEP_OK; s++) {
 		struct outbuf *o = &inst->outs[s];
-		for (unsigned i = 0; i < node->ncons[s] && rv == CEP_OK && o->n > 0;
-		     i++) {
+		for (unsigned i = 0;
+		     i < node->ncons[s] && rv == CEP_OK && o->n > 0; i++) {
 			const struct consumer *c     = &node->cons[s][i];
 			struct node           *cnode = &f->nodes[c->node];
 			if (c->exchange) {
 				rv = route(t, inst, c, o->recs, o->n);
 			} else {
 				rv = deliver(t,
-				    &cnode->inst[cnode->on_workers ? t->index : 0],
-				    c->port, cnode->chan_base[c->port], o->recs,
-				    o->n);
+				    &cnode->inst[cnode->on_workers ? t->index
+				                                   : 0],
+				    c->port, cnode->chan_base[c->port],
+				    o->recs, o->n);
 			}
 		}
 		o->n = 0;
@@ -366,8 +378,8 @@ sink_call(struct node *node, const cep_record *recs, size_t n)
 }
 
 static cep_err
-deliver(struct thread *t, struct instance *inst, unsigned port,
-    unsigned chan, const cep_record *recs, size_t n)
+deliver(struct thread *t, struct instance *inst, unsigned port, unsigned chan,
+    const cep_record *recs, size_t n)
 {
 	struct node *node = inst->node;
 	cep_op_ctx   ctx  = { t, inst };
@@ -423,8 +435,8 @@ worker_main(void *arg)
 		if (!atomic_load(&f->failed)) {
 			struct node *node = &f->nodes[m->node];
 			cep_err      rv;
-			rv = deliver(t, &node->inst[t->index], m->port, m->chan,
-			    m->recs, m->n);
+			rv = deliver(t, &node->inst[t->index], m->port,
+			    m->chan, m->recs, m->n);
 			if (rv == CEP_OK) {
 				rv = recycle_arena(t);
 			}
@@ -459,7 +471,8 @@ free_instances(struct node *n)
 		if (inst->state != NULL && n->cls != NULL) {
 			n->cls->destroy(inst->state);
 		}
-		for (unsigned s = 0; inst->outs != NULL && s < n->nsides; s++) {
+		for (unsigned s = 0; inst->outs != NULL && s < n->nsides;
+		     s++) {
 			cep_free(inst->outs[s].recs,
 			    inst->outs[s].cap * sizeof(cep_record));
 		}
@@ -500,9 +513,9 @@ add_consumer(struct node *from, unsigned side, struct consumer c)
 	if (arr == NULL) {
 		return (CEP_ENOMEM);
 	}
-	arr[n]             = c;
-	from->cons[side]   = arr;
-	from->ncons[side]  = n + 1;
+	arr[n]            = c;
+	from->cons[side]  = arr;
+	from->ncons[side] = n + 1;
 	return (CEP_OK);
 }
 
@@ -513,15 +526,16 @@ place(cep_flow *f)
 {
 	for (size_t i = 0; i < f->nnodes; i++) {
 		struct node *n = &f->nodes[i];
-		n->on_workers  = n->kind == NODE_OP &&
-		                (n->cls->flags & CEP_OP_KEYED) != 0;
+		n->on_workers =
+		    n->kind == NODE_OP && (n->cls->flags & CEP_OP_KEYED) != 0;
 		for (unsigned p = 0; p < n->nin; p++) {
 			n->on_workers |= f->nodes[n->in[p].from].on_workers;
 		}
-		n->cons      = cep_calloc(n->nsides, sizeof(struct consumer *));
-		n->ncons     = cep_calloc(n->nsides, sizeof(unsigned));
+		n->cons  = cep_calloc(n->nsides, sizeof(struct consumer *));
+		n->ncons = cep_calloc(n->nsides, sizeof(unsigned));
 		n->chan_base = cep_calloc(n->nin + 1, sizeof(unsigned));
-		if (n->cons == NULL || n->ncons == NULL || n->chan_base == NULL) {
+		if (n->cons == NULL || n->ncons == NULL ||
+		    n->chan_base == NULL) {
 			return (CEP_ENOMEM);
 		}
 	}
@@ -529,17 +543,18 @@ place(cep_flow *f)
 		struct node *n = &f->nodes[i];
 		n->nchan       = 0;
 		for (unsigned p = 0; p < n->nin; p++) {
-			struct node    *from = &f->nodes[n->in[p].from];
-			int             part = from->kind == NODE_OP &&
-			               (from->cls->flags & CEP_OP_PARTITIONS);
+			struct node *from = &f->nodes[n->in[p].from];
+			int          part = from->kind == NODE_OP &&
+			    (from->cls->flags & CEP_OP_PARTITIONS);
 			struct consumer c;
-			c.node     = (uint32_t) i;
-			c.port     = (uint16_t) p;
-			c.exchange = (uint8_t) (n->on_workers &&
-			                        (!from->on_workers || part));
-			c.by_key   = (uint8_t) part;
+			c.node          = (uint32_t) i;
+			c.port          = (uint16_t) p;
+			c.exchange      = (uint8_t) (n->on_workers &&
+                            (!from->on_workers || part));
+			c.by_key        = (uint8_t) part;
 			n->chan_base[p] = n->nchan;
-			n->nchan += c.exchange && from->on_workers ? f->nworkers : 1;
+			n->nchan +=
+			    c.exchange && from->on_workers ? f->nworkers : 1;
 			if (add_consumer(from, n->in[p].side, c) != CEP_OK) {
 				return (CEP_ENOMEM);
 			}
@@ -574,7 +589,8 @@ make_instances(cep_flow *f, struct node *n)
 	int ordered = in_order(f, n);
 
 	n->ninst = n->on_workers ? f->nworkers : 1;
-	if ((n->inst = cep_calloc(n->ninst, sizeof(struct instance))) == NULL) {
+	if ((n->inst = cep_calloc(n->ninst, sizeof(struct instance))) ==
+	    NULL) {
 		return (CEP_ENOMEM);
 	}
 	for (unsigned i = 0; i < n->ninst; i++) {
@@ -585,6 +601,7 @@ make_instances(cep_flow *f, struct node *n)
 		inst->nchan   = n->nchan;
 		inst->wm_in   = CEP_WM_MIN;
 		inst->wm_out  = CEP_WM_MIN;
+		inst->wm_hold = CEP_WM_MAX;
 		inst->chan_wm = cep_calloc(n->nchan + 1, sizeof(int64_t));
 		inst->outs    = cep_calloc(n->nsides, sizeof(struct outbuf));
 		if (inst->chan_wm == NULL || inst->outs == NULL) {
@@ -613,8 +630,8 @@ thread_init(cep_flow *f, struct thread *t, unsigned index)
 	t->builder   = cep_builder_create();
 	t->route     = cep_calloc(f->nworkers, sizeof(struct msg *));
 	return (t->out_arena == NULL || t->builder == NULL || t->route == NULL
-	            ? CEP_ENOMEM
-	            : CEP_OK);
+	        ? CEP_ENOMEM
+	        : CEP_OK);
 }
 
 static void
@@ -664,16 +681,16 @@ cep__flow_prepare(cep_flow *f, const cep_flow_opts *opts)
 	if (f->err != CEP_OK) {
 		return (f->err);
 	}
-	f->nworkers      = opts != NULL && opts->workers > 0 ? opts->workers
-	                                                     : online_cpus();
-	f->batch         = opts != NULL && opts->batch > 0 ? opts->batch
-	                                                   : DEFAULT_BATCH;
+	f->nworkers =
+	    opts != NULL && opts->workers > 0 ? opts->workers : online_cpus();
+	f->batch =
+	    opts != NULL && opts->batch > 0 ? opts->batch : DEFAULT_BATCH;
 	f->in_flight_max = opts != NULL && opts->in_flight > 0
-	                       ? opts->in_flight
-	                       : 16 * f->nworkers;
+	    ? opts->in_flight
+	    : 16 * f->nworkers;
 	f->prepared      = 1;
-	f->threads = cep_calloc(f->nworkers + 1, sizeof(struct thread));
-	rv         = f->threads == NULL ? CEP_ENOMEM : place(f);
+	f->threads       = cep_calloc(f->nworkers + 1, sizeof(struct thread));
+	rv               = f->threads == NULL ? CEP_ENOMEM : place(f);
 	for (unsigned i = 0; rv == CEP_OK && i <= f->nworkers; i++) {
 		rv = thread_init(f, &f->threads[i], i);
 	}
@@ -725,7 +742,8 @@ read_batch(cep_flow *f, struct thread *t, struct node *n)
 		}
 		if (rv == CEP_EPARSE) {
 			if (f->bad_fn != NULL) {
-				f->bad_fn(f->bad_arg, cep_reader_name(n->reader), pos,
+				f->bad_fn(f->bad_arg,
+				    cep_reader_name(n->reader), pos,
 				    cep_reader_error(n->reader));
 			}
 			continue;
@@ -817,7 +835,8 @@ cep_flow_run(cep_flow *f, const cep_flow_opts *opts)
 	while (active && !atomic_load(&f->stop)) {
 		serve_reload(f);
 		active = 0;
-		for (size_t i = 0; i < f->nnodes && !atomic_load(&f->stop); i++) {
+		for (size_t i = 0; i < f->nnodes && !atomic_load(&f->stop);
+		     i++) {
 			struct node *n = &f->nodes[i];
 			if (n->kind != NODE_SOURCE || n->eof) {
 				continue;
@@ -872,10 +891,10 @@ static int
 carries(const struct node *old, const struct node *next)
 {
 	return (old != NULL && old->cls == next->cls &&
-	        old->on_workers == next->on_workers &&
-	        next->cls->fingerprint != NULL &&
-	        next->cls->fingerprint(next->conf) ==
-	            old->cls->fingerprint(old->conf));
+	    old->on_workers == next->on_workers &&
+	    next->cls->fingerprint != NULL &&
+	    next->cls->fingerprint(next->conf) ==
+	        old->cls->fingerprint(old->conf));
 }
 
 /* same_source says whether a source of the new graph goes on reading the
@@ -910,8 +929,9 @@ take_over(struct node *old, struct node *next)
 			b->state = a->state;
 			a->state = NULL;
 		}
-		b->wm_in  = a->wm_in;
-		b->wm_out = a->wm_out;
+		b->wm_in   = a->wm_in;
+		b->wm_out  = a->wm_out;
+		b->wm_hold = a->wm_hold;
 		for (unsigned c = 0; c < b->nchan; c++) {
 			b->chan_wm[c] = a->wm_in;
 		}
@@ -934,7 +954,8 @@ apply_reload(cep_flow *f, cep_flow *next)
 	 * fail, or the running graph would be left without them. */
 	for (size_t i = 0; i < next->nnodes; i++) {
 		struct node *n = &next->nodes[i];
-		if (n->kind == NODE_SOURCE && !same_source(find_node(f, n), n) &&
+		if (n->kind == NODE_SOURCE &&
+		    !same_source(find_node(f, n), n) &&
 		    cep_reader_open(n->path, n->fmt, &n->reader) != CEP_OK) {
 			cep__flow_unprepare(next);
 			return (CEP_EIO);
@@ -1016,8 +1037,8 @@ cep_flow_save(cep_flow *f, cep_state_out *out)
 	}
 	for (size_t i = 0; i < f->nnodes && rv == CEP_OK; i++) {
 		struct node *n = &f->nodes[i];
-		for (unsigned k = 0; n->kind == NODE_OP && n->cls->save != NULL &&
-		                     k < n->ninst && rv == CEP_OK;
+		for (unsigned k = 0; n->kind == NODE_OP &&
+		     n->cls->save != NULL && k < n->ninst && rv == CEP_OK;
 		     k++) {
 			instance_ns(n, k, ns, sizeof(ns));
 			rv = n->cls->save(n->inst[k].state, ns, out);
@@ -1040,8 +1061,8 @@ cep_flow_load(cep_flow *f, const cep_flow_opts *opts, cep_state_in *in)
 	}
 	for (size_t i = 0; i < f->nnodes && rv == CEP_OK; i++) {
 		struct node *n = &f->nodes[i];
-		for (unsigned k = 0; n->kind == NODE_OP && n->cls->load != NULL &&
-		                     k < n->ninst && rv == CEP_OK;
+		for (unsigned k = 0; n->kind == NODE_OP &&
+		     n->cls->load != NULL && k < n->ninst && rv == CEP_OK;
 		     k++) {
 			instance_ns(n, k, ns, sizeof(ns));
 			rv = n->cls->load(n->inst[k].state, ns, in);

@@ -161,14 +161,18 @@ START_TEST(extreme_times_and_delays_do_not_overflow)
 {
 	struct timed t;
 
+	/* Times are usable within CEP_TIME_LIMIT (2^61 ms) of 0. */
 	run_time(&t,
-	    "{\"ts\":-9223372036854775808}\n{\"ts\":0}\n"
-	    "{\"ts\":9223372036854775807}\n",
+	    "{\"ts\":-2305843009213693952}\n{\"ts\":0}\n"
+	    "{\"ts\":2305843009213693952}\n"
+	    "{\"ts\":-9223372036854775808}\n"
+	    "{\"ts\":2305843009213693953}\n{\"ts\":9.3e18}\n",
 	    "ts", INT64_MAX, 1);
 	ck_assert_uint_eq(t.main.n, 3);
 	ck_assert_int_eq(t.main.r[0].wm, INT64_MIN);
 	ck_assert_int_eq(t.main.r[1].wm, -INT64_MAX);
-	ck_assert_int_eq(t.main.r[2].wm, 0);
+	ck_assert_int_eq(t.main.r[2].wm, CEP_TIME_LIMIT - INT64_MAX);
+	ck_assert_uint_eq(t.no_time.n, 3);
 	timed_fini(&t);
 }
 END_TEST

@@ -412,6 +412,9 @@ START_TEST(durations_are_checked)
 	expect(pat("    within: 106751991168d\n", "      - begin: a\n"),
 	    "3:13: 'within' is too large\n");
 	expect(
+	    pat("    within: 2305843009213693953ms\n", "      - begin: a\n"),
+	    "3:13: 'within' is too large\n");
+	expect(
 	    pat("    within: 99999999999999999999ms\n", "      - begin: a\n"),
 	    "3:13: 'within' is too large\n");
 }
@@ -437,10 +440,10 @@ START_TEST(durations_take_every_unit)
 	ck_assert_int_eq(r->patterns[0]->within, 7 * 60000);
 	ck_assert_int_eq(r->patterns[0]->max_delay, 2 * 3600000LL);
 	srv_rules_destroy(r);
-	// The largest duration that fits in int64 milliseconds.
+	// The longest duration: CEP_TIME_LIMIT, 2^61 ms.
 	r = load_ok(
-	    pat("    within: 9223372036854775807ms\n", "      - begin: a\n"));
-	ck_assert_int_eq(r->patterns[0]->within, INT64_MAX);
+	    pat("    within: 2305843009213693952ms\n", "      - begin: a\n"));
+	ck_assert_int_eq(r->patterns[0]->within, CEP_TIME_LIMIT);
 	srv_rules_destroy(r);
 }
 END_TEST
