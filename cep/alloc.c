@@ -14,7 +14,7 @@
 #include "cep/errors.h"
 
 static atomic_uint_fast64_t alloc_count;
-static atomic_uint_fast64_t fail_at;   /* 0: off, else absolute count */
+static atomic_uint_fast64_t fail_at; /* 0: off, else absolute count */
 static atomic_int           fail_sticky;
 
 uint64_t
@@ -160,10 +160,10 @@ size_class(size_t size, size_t *block)
 
 	*block = size;
 	if (size <= SLAB_SMALL_MAX) {
-		size   = size == 0 ? 1 : size;
-		cls    = (unsigned) ((size + SLAB_SMALL_STEP - 1) /
-                                      SLAB_SMALL_STEP) -
-                      1;
+		size = size == 0 ? 1 : size;
+		cls  = (unsigned) ((size + SLAB_SMALL_STEP - 1) /
+                          SLAB_SMALL_STEP) -
+		    1;
 		*block = (size_t) (cls + 1) * SLAB_SMALL_STEP;
 		return (cls);
 	}
@@ -177,8 +177,8 @@ size_class(size_t size, size_t *block)
 	/* Four classes in the doubling: base * 5/4, 6/4, 7/4, 8/4. */
 	for (unsigned q = 5; q <= 8; q++) {
 		if (size <= base * q / 4) {
-			cls    = SLAB_SMALL_MAX / SLAB_SMALL_STEP + shift * 4 +
-                              (q - 5);
+			cls = SLAB_SMALL_MAX / SLAB_SMALL_STEP + shift * 4 +
+			    (q - 5);
 			*block = base * q / 4;
 			return (cls);
 		}

@@ -74,7 +74,8 @@ void
 cep_arena_unref(cep_arena *a)
 {
 	if (a == NULL ||
-	    atomic_fetch_sub_explicit(&a->refs, 1, memory_order_acq_rel) != 1) {
+	    atomic_fetch_sub_explicit(&a->refs, 1, memory_order_acq_rel) !=
+	        1) {
 		return;
 	}
 	free_chunks(a->head);

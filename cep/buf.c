@@ -171,8 +171,7 @@ void
 cep_buf_align(cep_buf *b, size_t align)
 {
 	static const uint8_t zeros[16];
-	size_t               pad = (align - (b->len & (align - 1))) &
-                     (align - 1);
+	size_t pad = (align - (b->len & (align - 1))) & (align - 1);
 
 	cep_buf_put(b, zeros, pad);
 }

@@ -33,7 +33,8 @@
 #include "cep/buf.h"
 #include "cep/event.h"
 
-/* ---- JSON ---------------------------------------------------------------- */
+/* ---- JSON ----------------------------------------------------------------
+ */
 
 typedef struct cep_json_reader cep_json_reader;
 
@@ -45,8 +46,8 @@ void             cep_json_reader_destroy(cep_json_reader *r);
  * object, trailing data, invalid UTF-8; CEP_ELIMIT: too deep or too big
  * (the builder's limits); CEP_ERANGE: a number beyond the double range.
  * On error cep_json_reader_error() describes it ("column 12: ..."). */
-cep_err cep_json_parse(cep_json_reader *r, const char *text, size_t len,
-    cep_builder *b);
+cep_err cep_json_parse(
+    cep_json_reader *r, const char *text, size_t len, cep_builder *b);
 /* The message of the last error, valid until the next parse. */
 const char *cep_json_reader_error(const cep_json_reader *r);
 
@@ -55,7 +56,8 @@ cep_err cep_json_write_event(cep_buf *out, const cep_event *ev);
 cep_err cep_json_write_val(cep_buf *out, const cep_val *v);
 cep_err cep_json_write_str(cep_buf *out, const char *s, size_t len);
 
-/* ---- msgpack ------------------------------------------------------------- */
+/* ---- msgpack -------------------------------------------------------------
+ */
 
 typedef struct cep_msgpack_reader cep_msgpack_reader;
 
@@ -69,8 +71,8 @@ void                cep_msgpack_reader_destroy(cep_msgpack_reader *r);
  * too big; *used then says how many bytes to drop to resynchronize (at
  * least 1).  Nesting is capped at the builder's depth limit and at
  * msgpack-c's own, 32 levels. */
-cep_err cep_msgpack_parse(cep_msgpack_reader *r, const void *data,
-    size_t len, size_t *used, cep_builder *b);
+cep_err cep_msgpack_parse(cep_msgpack_reader *r, const void *data, size_t len,
+    size_t *used, cep_builder *b);
 const char *cep_msgpack_reader_error(const cep_msgpack_reader *r);
 
 /* Append an event as a msgpack map / a value as msgpack. */

@@ -71,12 +71,12 @@ own_file(cep_diag *d, const char *file)
 }
 
 void
-cep_diag_vadd(cep_diag *d, cep_severity sev, cep_loc loc, const char *fmt,
-    va_list ap)
+cep_diag_vadd(
+    cep_diag *d, cep_severity sev, cep_loc loc, const char *fmt, va_list ap)
 {
-	char           *msg;
-	int             len;
-	va_list         ap2;
+	char          *msg;
+	int            len;
+	va_list        ap2;
 	cep_diag_item *it;
 
 	if (d == NULL) {
@@ -85,8 +85,9 @@ cep_diag_vadd(cep_diag *d, cep_severity sev, cep_loc loc, const char *fmt,
 	va_copy(ap2, ap);
 	len = vsnprintf(NULL, 0, fmt, ap2);
 	va_end(ap2);
-	if (len < 0 || cep_grow(&d->items, &d->cap, d->n + 1,
-	                   sizeof(cep_diag_item)) != 0 ||
+	if (len < 0 ||
+	    cep_grow(&d->items, &d->cap, d->n + 1, sizeof(cep_diag_item)) !=
+	        0 ||
 	    (msg = cep_alloc((size_t) len + 1)) == NULL) {
 		d->lost = 1;
 		return;
@@ -245,8 +246,9 @@ cep_diag_print(const cep_diag *d, FILE *out)
 		}
 	}
 	if (d != NULL && d->lost) {
-		fprintf(out, "error: some diagnostics were lost (out of "
-		             "memory)\n");
+		fprintf(out,
+		    "error: some diagnostics were lost (out of "
+		    "memory)\n");
 	}
 	return (ferror(out) ? CEP_EIO : CEP_OK);
 }

@@ -51,8 +51,8 @@ void cep_diag_clear(cep_diag *d);
  * out of memory here marks the list as incomplete (see cep_diag_lost). */
 void cep_diag_add(cep_diag *d, cep_severity sev, cep_loc loc, const char *fmt,
     ...) __attribute__((format(printf, 4, 5)));
-void cep_diag_vadd(cep_diag *d, cep_severity sev, cep_loc loc,
-    const char *fmt, va_list ap);
+void cep_diag_vadd(
+    cep_diag *d, cep_severity sev, cep_loc loc, const char *fmt, va_list ap);
 /* Shorthand for cep_diag_add(d, CEP_SEV_ERROR, ...). */
 void cep_diag_error(cep_diag *d, cep_loc loc, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

@@ -119,8 +119,8 @@ cep_map_iter_next_field(cep_map_iter *it)
 }
 
 int
-cep_map_iter_next(cep_map_iter *it, const char **name, size_t *len,
-    cep_val *val)
+cep_map_iter_next(
+    cep_map_iter *it, const char **name, size_t *len, cep_val *val)
 {
 	const cep_field *f = cep_map_iter_next_field(it);
 
@@ -170,14 +170,14 @@ struct verify {
 	void *arg;
 };
 
-static int verify_cont(const struct verify *v, uint64_t off, int map,
-    uint32_t depth);
+static int verify_cont(
+    const struct verify *v, uint64_t off, int map, uint32_t depth);
 
 static int
 verify_string(const uint8_t *p, size_t size, uint64_t off, uint64_t len)
 {
 	return (off >= sizeof(cep_event) && off <= size && len < size &&
-	        off + len < size && p[off + len] == '\0');
+	    off + len < size && p[off + len] == '\0');
 }
 
 static int
@@ -200,10 +200,10 @@ verify_slot(const struct verify *v, const cep_slot *s, uint32_t depth)
 		if (depth == 0) {
 			return (0);
 		}
-		return (verify_cont(v, s->u.off, s->type == CEP_T_MAP,
-		            depth - 1) &&
-		        ((const cep_cont *) (const void *) (p + s->u.off))->n ==
-		            s->len);
+		return (verify_cont(
+		            v, s->u.off, s->type == CEP_T_MAP, depth - 1) &&
+		    ((const cep_cont *) (const void *) (p + s->u.off))->n ==
+		        s->len);
 	default:
 		return (0);
 	}
@@ -236,12 +236,13 @@ verify_cont(const struct verify *v, uint64_t off, int map, uint32_t depth)
 					return (0);
 				}
 				memcpy(&len, p + f->name, sizeof(len));
-				if (!verify_string(p, size, f->name + 4u, len)) {
+				if (!verify_string(
+				        p, size, f->name + 4u, len)) {
 					return (0);
 				}
 			} else if (v->sym_ok != NULL
-			               ? !v->sym_ok(v->arg, f->sym)
-			               : cep_sym_name(f->sym, NULL) == NULL) {
+			        ? !v->sym_ok(v->arg, f->sym)
+			        : cep_sym_name(f->sym, NULL) == NULL) {
 				return (0);
 			}
 			s = &f->v;
@@ -325,8 +326,8 @@ remap_sym(void *arg, cep_field *f)
 }
 
 void
-cep_event_each_sym(const cep_event *ev, void (*fn)(void *arg, cep_sym sym),
-    void *arg)
+cep_event_each_sym(
+    const cep_event *ev, void (*fn)(void *arg, cep_sym sym), void *arg)
 {
 	struct sym_visit v = { fn, NULL, arg };
 
@@ -335,13 +336,13 @@ cep_event_each_sym(const cep_event *ev, void (*fn)(void *arg, cep_sym sym),
 }
 
 cep_err
-cep_event_remap_syms(cep_event *ev, cep_sym (*map)(void *arg, cep_sym sym),
-    void *arg)
+cep_event_remap_syms(
+    cep_event *ev, cep_sym (*map)(void *arg, cep_sym sym), void *arg)
 {
 	struct sym_visit v = { NULL, map, arg };
 
-	return (each_field(ev, ev->root, 1, remap_sym, &v) ? CEP_OK
-	                                                   : CEP_ELIMIT);
+	return (
+	    each_field(ev, ev->root, 1, remap_sym, &v) ? CEP_OK : CEP_ELIMIT);
 }
 
 /* ---- builder ----------------------------------------------------------- */
@@ -420,8 +421,8 @@ cep_builder_set_limits(cep_builder *b, uint32_t max_depth, uint32_t max_bytes)
 }
 
 void
-cep_builder_limits(const cep_builder *b, uint32_t *max_depth,
-    uint32_t *max_bytes)
+cep_builder_limits(
+    const cep_builder *b, uint32_t *max_depth, uint32_t *max_bytes)
 {
 	if (max_depth != NULL) {
 		*max_depth = b->max_depth;
@@ -592,12 +593,13 @@ cep_builder_end(cep_builder *b)
 	cep_buf_put(&b->data, &head, sizeof(head));
 	if (!f->is_map) {
 		for (size_t i = f->first_item; i < b->nitems; i++) {
-			cep_buf_put(&b->data, &b->items[i].v, sizeof(cep_slot));
+			cep_buf_put(
+			    &b->data, &b->items[i].v, sizeof(cep_slot));
 		}
 	} else if (n > 0) {
 		/* The items are the fields, in order: one copy. */
-		cep_buf_put(&b->data, &b->items[f->first_item],
-		    n * sizeof(cep_field));
+		cep_buf_put(
+		    &b->data, &b->items[f->first_item], n * sizeof(cep_field));
 	}
 	b->nitems = f->first_item;
 	memset(&v, 0, sizeof(v));
@@ -625,9 +627,9 @@ note_name(cep_builder *b, struct frame *f, cep_sym sym, uint32_t name_off)
 		return;
 	}
 	for (size_t i = f->first_item; i < b->nitems; i++) {
-		cep_field probe = { .sym = sym, .name = name_off };
-		const cep_event *ev = (const cep_event *) (const void *)
-		                          b->data.data;
+		cep_field        probe = { .sym = sym, .name = name_off };
+		const cep_event *ev =
+		    (const cep_event *) (const void *) b->data.data;
 		if (same_name(ev, &b->items[i], &probe)) {
 			f->flags |= CEP_CONT_DUPS;
 			return;
@@ -762,8 +764,8 @@ cep_builder_str(cep_builder *b, const char *s, size_t len)
 	return (add_item(b, &v));
 }
 
-static cep_err copy_cont(cep_builder *b, const cep_event *ev,
-    const cep_cont *c, int is_map);
+static cep_err copy_cont(
+    cep_builder *b, const cep_event *ev, const cep_cont *c, int is_map);
 
 cep_err
 cep_builder_val(cep_builder *b, const cep_val *v)
@@ -791,8 +793,8 @@ cep_builder_val(cep_builder *b, const cep_val *v)
 static cep_err
 copy_cont(cep_builder *b, const cep_event *ev, const cep_cont *c, int is_map)
 {
-	cep_err rv = is_map ? cep_builder_map_begin(b)
-	                    : cep_builder_array_begin(b);
+	cep_err rv =
+	    is_map ? cep_builder_map_begin(b) : cep_builder_array_begin(b);
 	cep_val v;
 
 	if (is_map) {
@@ -800,7 +802,7 @@ copy_cont(cep_builder *b, const cep_event *ev, const cep_cont *c, int is_map)
 		const cep_field *f;
 		cep_map_iter_init(&it, ev, c);
 		while (rv == CEP_OK &&
-		       (f = cep_map_iter_next_field(&it)) != NULL) {
+		    (f = cep_map_iter_next_field(&it)) != NULL) {
 			if (f->sym != CEP_SYM_NONE) {
 				rv = cep_builder_key_sym(b, f->sym);
 			} else {

@@ -75,8 +75,8 @@ typedef struct cep_cont {
 static inline const cep_cont *
 cep_event_cont(const cep_event *ev, uint64_t off)
 {
-	return ((const cep_cont *) (const void *) ((const uint8_t *) ev +
-	                                           off));
+	return (
+	    (const cep_cont *) (const void *) ((const uint8_t *) ev + off));
 }
 
 static inline const cep_cont *
@@ -126,8 +126,8 @@ cep_event_find(const cep_event *ev, cep_sym sym)
 
 /* Follow a path of names through nested maps (a.b.c); NULL when a step is
  * missing or not a map. */
-const cep_slot *cep_event_find_path(const cep_event *ev, const cep_sym *path,
-    size_t n);
+const cep_slot *cep_event_find_path(
+    const cep_event *ev, const cep_sym *path, size_t n);
 
 /* Turn a slot into a value (a NULL slot gives null). */
 static inline void
@@ -162,8 +162,8 @@ cep_slot_val(const cep_event *ev, const cep_slot *s, cep_val *out)
 }
 
 /* The name of a field: interned or inline. */
-const char *cep_field_name(const cep_event *ev, const cep_field *f,
-    size_t *len);
+const char *cep_field_name(
+    const cep_event *ev, const cep_field *f, size_t *len);
 
 /* Look a field up by name text in map m (for callers without a sym);
  * returns 1 and the value when present. */
@@ -178,11 +178,11 @@ typedef struct cep_map_iter {
 	uint32_t         i;
 } cep_map_iter;
 
-void cep_map_iter_init(cep_map_iter *it, const cep_event *ev,
-    const cep_cont *m);
+void cep_map_iter_init(
+    cep_map_iter *it, const cep_event *ev, const cep_cont *m);
 /* Next field: name, its length and value; 0 at the end. */
-int cep_map_iter_next(cep_map_iter *it, const char **name, size_t *len,
-    cep_val *val);
+int cep_map_iter_next(
+    cep_map_iter *it, const char **name, size_t *len, cep_val *val);
 /* Same, yielding the raw field. */
 const cep_field *cep_map_iter_next_field(cep_map_iter *it);
 
@@ -211,14 +211,14 @@ cep_err cep_event_verify(const void *p, size_t n, uint32_t max_depth,
 
 /* Call fn for the symbol of every interned field name in the block, nested
  * maps included (a symbol may be reported more than once). */
-void cep_event_each_sym(const cep_event *ev,
-    void (*fn)(void *arg, cep_sym sym), void *arg);
+void cep_event_each_sym(
+    const cep_event *ev, void (*fn)(void *arg, cep_sym sym), void *arg);
 /* Replace every field symbol s of a verified block by map(arg, s), in
  * place: how saved events are brought into a process whose symbol table
  * numbers names differently.  CEP_ELIMIT (block unchanged or partly
  * changed) when map returns CEP_SYM_NONE. */
-cep_err cep_event_remap_syms(cep_event *ev,
-    cep_sym (*map)(void *arg, cep_sym sym), void *arg);
+cep_err cep_event_remap_syms(
+    cep_event *ev, cep_sym (*map)(void *arg, cep_sym sym), void *arg);
 
 /*
  * cep_builder assembles an event from a stream of calls, the way the JSON
@@ -243,12 +243,12 @@ typedef struct cep_builder cep_builder;
 cep_builder *cep_builder_create(void);
 void         cep_builder_destroy(cep_builder *b);
 /* Set the nesting and size limits (0 keeps the current value). */
-void cep_builder_set_limits(cep_builder *b, uint32_t max_depth,
-    uint32_t max_bytes);
+void cep_builder_set_limits(
+    cep_builder *b, uint32_t max_depth, uint32_t max_bytes);
 /* The current limits, for decoders that check input against them before
  * building (either pointer may be NULL). */
-void cep_builder_limits(const cep_builder *b, uint32_t *max_depth,
-    uint32_t *max_bytes);
+void cep_builder_limits(
+    const cep_builder *b, uint32_t *max_depth, uint32_t *max_bytes);
 /* Start a new event, forgetting any partial one and any error. */
 void cep_builder_reset(cep_builder *b);
 /* The first error since the last reset, or CEP_OK. */

@@ -31,6 +31,7 @@ cep_flow_create(cep_flow **out)
 	}
 	pthread_mutex_init(&f->lock, NULL);
 	pthread_cond_init(&f->cond, NULL);
+	pthread_mutex_init(&f->sink_lock, NULL);
 	atomic_init(&f->stop, 0);
 	atomic_init(&f->failed, 0);
 	*out = f;
@@ -51,9 +52,6 @@ cep__node_fini(struct node *n)
 		cep_strfree(n->sides[i]);
 	}
 	cep_free(n->sides, n->sides_cap * sizeof(char *));
-	if (n->sink_lock_init) {
-		pthread_mutex_destroy(&n->sink_lock);
-	}
 	memset(n, 0, sizeof(*n));
 }
 
@@ -75,6 +73,7 @@ cep_flow_destroy(cep_flow *f)
 	cep_strfree(f->next_uid);
 	pthread_mutex_destroy(&f->lock);
 	pthread_cond_destroy(&f->cond);
+	pthread_mutex_destroy(&f->sink_lock);
 	cep_free(f, sizeof(*f));
 }
 
@@ -100,8 +99,22 @@ void
 cep_flow_name_next(cep_flow *f, const char *uid)
 {
 	cep_strfree(f->next_uid);
-	f->next_uid = uid != NULL ? cep_strdup(uid) : NULL;
-	if (uid != NULL && f->next_uid == NULL) {
+	f->next_uid = NULL;
+	if (uid == NULL) {
+		return;
+	}
+	/* Default names begin with '#'; a name may be given once. */
+	if (uid[0] == '\0' || uid[0] == '#') {
+		fail(f, CEP_EINVAL);
+		return;
+	}
+	for (size_t i = 0; i < f->nnodes; i++) {
+		if (strcmp(f->nodes[i].uid, uid) == 0) {
+			fail(f, CEP_EEXIST);
+			return;
+		}
+	}
+	if ((f->next_uid = cep_strdup(uid)) == NULL) {
 		fail(f, CEP_ENOMEM);
 	}
 }
@@ -119,7 +132,8 @@ handle(cep_flow *f, uint32_t node, uint16_t side)
 	cep_stream *s;
 
 	for (size_t i = 0; i < f->nstreams; i++) {
-		if (f->streams[i]->node == node && f->streams[i]->side == side) {
+		if (f->streams[i]->node == node &&
+		    f->streams[i]->side == side) {
 			return (f->streams[i]);
 		}
 	}
@@ -136,7 +150,7 @@ handle(cep_flow *f, uint32_t node, uint16_t side)
 }
 
 /* add_node appends a node with n inputs, named by cep_flow_name_next or by
- * its position. */
+ * its position ("#3"). */
 static struct node *
 add_node(cep_flow *f, node_kind kind, cep_stream *const *in, size_t n)
 {
@@ -155,10 +169,10 @@ add_node(cep_flow *f, node_kind kind, cep_stream *const *in, size_t n)
 	node = &f->nodes[f->nnodes];
 	memset(node, 0, sizeof(*node));
 	node->kind = kind;
-	snprintf(uid, sizeof(uid), "n%zu", f->nnodes);
-	node->uid      = f->next_uid != NULL ? f->next_uid : cep_strdup(uid);
-	f->next_uid    = NULL;
-	node->in       = cep_calloc(n + 1, sizeof(struct port_in));
+	snprintf(uid, sizeof(uid), "#%zu", f->nnodes);
+	node->uid       = f->next_uid != NULL ? f->next_uid : cep_strdup(uid);
+	f->next_uid     = NULL;
+	node->in        = cep_calloc(n + 1, sizeof(struct port_in));
 	node->sides     = cep_calloc(1, sizeof(char *));
 	node->nsides    = 1;
 	node->sides_cap = 1;
@@ -208,7 +222,8 @@ cep__flow_add_op(cep_flow *f, cep_stream *const *in, size_t n,
 {
 	struct node *node;
 
-	if (f == NULL || n != cls->inputs || !inputs_ok(f, in, n, cls->flags) ||
+	if (f == NULL || n != cls->inputs ||
+	    !inputs_ok(f, in, n, cls->flags) ||
 	    (node = add_node(f, NODE_OP, in, n)) == NULL) {
 		if (cls->conf_free != NULL && conf != NULL) {
 			cls->conf_free(conf);
@@ -224,8 +239,8 @@ cep__flow_add_op(cep_flow *f, cep_stream *const *in, size_t n,
 }
 
 cep_stream *
-cep_flow_op(cep_stream *const *in, size_t n, const cep_op_class *cls,
-    void *conf)
+cep_flow_op(
+    cep_stream *const *in, size_t n, const cep_op_class *cls, void *conf)
 {
 	cep_flow *f = n > 0 && in[0] != NULL ? in[0]->f : NULL;
 
@@ -290,13 +305,18 @@ cep_flow_sink(cep_stream *in, cep_sink_fn fn, void *arg)
 {
 	struct node *node;
 
-	if (in == NULL || (node = add_node(in->f, NODE_SINK, &in, 1)) == NULL) {
+	if (in == NULL) {
+		return;
+	}
+	if (fn == NULL) {
+		fail(in->f, CEP_EINVAL);
+		return;
+	}
+	if ((node = add_node(in->f, NODE_SINK, &in, 1)) == NULL) {
 		return;
 	}
 	node->sink     = fn;
 	node->sink_arg = arg;
-	pthread_mutex_init(&node->sink_lock, NULL);
-	node->sink_lock_init = 1;
 }
 
 const cep_path *
@@ -305,6 +325,6 @@ cep__stream_key(const cep_stream *keyed)
 	const struct node *n = &keyed->f->nodes[keyed->node];
 
 	return (n->kind == NODE_OP && (n->cls->flags & CEP_OP_PARTITIONS)
-	            ? (const cep_path *) n->conf
-	            : NULL);
+	        ? (const cep_path *) n->conf
+	        : NULL);
 }

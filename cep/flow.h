@@ -264,7 +264,8 @@ cep_err cep_flow_reload(cep_flow *running, cep_flow *next);
 
 /* Save every operator's state after a run ended (or was stopped: at a
  * consistent point), each instance under "UID/INDEX"; load it into a flow
- * of the same graph not yet run, with the same number of workers. */
+ * of the same graph not yet run, with the same number of workers (else
+ * CEP_EINVAL: keyed state is split among workers by key hash). */
 cep_err cep_flow_save(cep_flow *f, cep_state_out *out);
 cep_err cep_flow_load(
     cep_flow *f, const cep_flow_opts *opts, cep_state_in *in);

@@ -69,8 +69,6 @@ struct node {
 	cep_format          fmt;
 	cep_sink_fn         sink; /* NODE_SINK */
 	void               *sink_arg;
-	pthread_mutex_t     sink_lock;
-	int                 sink_lock_init;
 	struct port_in     *in;
 	unsigned            nin;
 	char              **sides; /* side output names; [0] is the main */
@@ -152,6 +150,7 @@ struct cep_flow {
 	struct thread  *threads; /* workers, then the source thread */
 	pthread_mutex_t lock;
 	pthread_cond_t  cond;
+	pthread_mutex_t sink_lock; /* sinks are called one at a time */
 	size_t          in_flight; /* messages queued or being processed */
 	atomic_int      stop;      /* read no more input */
 	atomic_int      failed;    /* drop what is in flight: run_err is set */

@@ -24,8 +24,8 @@ cep_hash128(const void *p, size_t n, uint64_t *hi, uint64_t *lo)
 	*lo = h.low64;
 }
 
-_Static_assert(sizeof(XXH3_state_t) <=
-        sizeof(((cep_hash128_state *) 0)->opaque),
+_Static_assert(
+    sizeof(XXH3_state_t) <= sizeof(((cep_hash128_state *) 0)->opaque),
     "cep_hash128_state too small for XXH3_state_t");
 _Static_assert(_Alignof(XXH3_state_t) <= 64,
     "cep_hash128_state under-aligned for XXH3_state_t");
@@ -93,7 +93,7 @@ find_index(const cep_htab *t, uint64_t h, cep_htab_eq eq, const void *ctx)
 	}
 	h = stored_hash(h);
 	for (size_t i = (size_t) h & t->mask; t->slots[i].hash != 0;
-	     i = (i + 1) & t->mask) {
+	     i        = (i + 1) & t->mask) {
 		if (t->slots[i].hash == h && eq(ctx, t->slots[i].val)) {
 			return (i);
 		}
@@ -131,8 +131,8 @@ rehash(cep_htab *t, size_t cap)
 	}
 	for (size_t i = 0; t->slots != NULL && i <= t->mask; i++) {
 		if (t->slots[i].hash != 0) {
-			place(slots, cap - 1, t->slots[i].hash,
-			    t->slots[i].val);
+			place(
+			    slots, cap - 1, t->slots[i].hash, t->slots[i].val);
 		}
 	}
 	if (t->slots != NULL) {

@@ -28,8 +28,8 @@ typedef struct cep_hash128_state {
 
 void cep_hash128_init(cep_hash128_state *s);
 void cep_hash128_add(cep_hash128_state *s, const void *p, size_t n);
-void cep_hash128_digest(const cep_hash128_state *s, uint64_t *hi,
-    uint64_t *lo);
+void cep_hash128_digest(
+    const cep_hash128_state *s, uint64_t *hi, uint64_t *lo);
 
 typedef struct cep_hslot {
 	uint64_t hash; /* 0 marks an empty slot (real hashes are made odd) */
@@ -50,8 +50,8 @@ void cep_htab_fini(cep_htab *t);
 /* Empty the table, keeping its storage. */
 void cep_htab_clear(cep_htab *t);
 /* Pointer to the value stored for a key with hash h, or NULL. */
-uint32_t *cep_htab_find(const cep_htab *t, uint64_t h, cep_htab_eq eq,
-    const void *ctx);
+uint32_t *cep_htab_find(
+    const cep_htab *t, uint64_t h, cep_htab_eq eq, const void *ctx);
 /* Insert (h, val); the caller made sure the key is absent. */
 cep_err cep_htab_insert(cep_htab *t, uint64_t h, uint32_t val);
 /* Remove the entry for a key; returns 1 if it was there. */

@@ -14,8 +14,8 @@ item(const cep_heap *h, size_t i)
 static void
 swap(cep_heap *h, size_t i, size_t j)
 {
-	unsigned char tmp[256];
-	size_t        left = h->size;
+	unsigned char  tmp[256];
+	size_t         left = h->size;
 	unsigned char *a = item(h, i), *b = item(h, j);
 
 	/* Items are small; swap through a bounce buffer in chunks. */
@@ -164,8 +164,7 @@ cep_heap_pop(cep_heap *h, void *out)
 }
 
 void
-cep_heap_filter(cep_heap *h, int (*keep)(void *ctx, const void *it),
-    void *ctx)
+cep_heap_filter(cep_heap *h, int (*keep)(void *ctx, const void *it), void *ctx)
 {
 	size_t n = 0;
 

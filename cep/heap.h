@@ -36,7 +36,7 @@ cep_heap_top(const cep_heap *h)
 /* Remove the smallest item, copying it to *out when out is not NULL. */
 void cep_heap_pop(cep_heap *h, void *out);
 /* Keep only the items for which keep() returns nonzero, then re-heapify. */
-void cep_heap_filter(cep_heap *h, int (*keep)(void *ctx, const void *item),
-    void *ctx);
+void cep_heap_filter(
+    cep_heap *h, int (*keep)(void *ctx, const void *item), void *ctx);
 
 #endif

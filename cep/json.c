@@ -31,9 +31,9 @@
 #define NUM_STACK 64 /* number text copied on the stack up to this size */
 
 struct cep_json_reader {
-	yajl_handle  h;         /* NULL after an error, until the next parse */
-	cep_builder *b;         /* the builder of the parse under way */
-	const char  *text;      /* the line under way */
+	yajl_handle  h;    /* NULL after an error, until the next parse */
+	cep_builder *b;    /* the builder of the parse under way */
+	const char  *text; /* the line under way */
 	size_t       len;
 	uint32_t     depth;     /* containers open */
 	uint8_t      done;      /* the top-level object has closed */

@@ -65,8 +65,7 @@ cep_keytab_find(const cep_keytab *t, const cep_val *key, uint64_t hash)
 }
 
 cep_err
-cep_keytab_add(cep_keytab *t, const cep_val *key, uint64_t hash,
-    uint32_t *out)
+cep_keytab_add(cep_keytab *t, const cep_val *key, uint64_t hash, uint32_t *out)
 {
 	uint32_t    slot;
 	cep_keyent *e;
@@ -80,8 +79,8 @@ cep_keytab_add(cep_keytab *t, const cep_val *key, uint64_t hash,
 		slot    = t->free;
 		t->free = t->ents[slot].next_free;
 	} else if (t->n == CEP_KEYTAB_NONE - 1 ||
-	           cep_grow(&t->ents, &t->cap, (size_t) t->n + 1,
-	               sizeof(cep_keyent)) != 0) {
+	    cep_grow(&t->ents, &t->cap, (size_t) t->n + 1,
+	        sizeof(cep_keyent)) != 0) {
 		goto nomem;
 	} else {
 		slot = t->n++;
@@ -128,7 +127,7 @@ cep_keytab_remove(cep_keytab *t, uint32_t slot)
 	}
 	cep_htab_remove_val(&t->index, e->hash, slot);
 	free_key(e);
-	e->used      = 0;
+	e->used = 0;
 	e->gen++;
 	e->next_free = t->free;
 	t->free      = slot;

@@ -41,11 +41,11 @@ void cep_keytab_fini(cep_keytab *t);
 /* The hash keyed operators use for a key value. */
 uint64_t cep_keytab_hash(const cep_val *key);
 /* The slot of a key, or CEP_KEYTAB_NONE. */
-uint32_t cep_keytab_find(const cep_keytab *t, const cep_val *key,
-    uint64_t hash);
+uint32_t cep_keytab_find(
+    const cep_keytab *t, const cep_val *key, uint64_t hash);
 /* Add a key that is not there yet; *slot gets its slot. */
-cep_err cep_keytab_add(cep_keytab *t, const cep_val *key, uint64_t hash,
-    uint32_t *slot);
+cep_err cep_keytab_add(
+    cep_keytab *t, const cep_val *key, uint64_t hash, uint32_t *slot);
 /* Find or add. */
 cep_err cep_keytab_get(cep_keytab *t, const cep_val *key, uint32_t *slot);
 /* Forget a key; its slot may be reused. */

@@ -207,8 +207,8 @@ const cep_op_class cep__op_flat_map = {
 cep_stream *
 cep_flow_flat_map(cep_stream *in, cep_flat_map_fn fn, void *arg)
 {
-	return (add_fn_op(in, &cep__op_flat_map, (void *) (uintptr_t) fn,
-	    arg));
+	return (
+	    add_fn_op(in, &cep__op_flat_map, (void *) (uintptr_t) fn, arg));
 }
 
 /* ---- key_by ------------------------------------------------------------ */
@@ -232,8 +232,8 @@ path_fingerprint(const void *conf)
  * a boolean or a number; 0 when there is none.  Equal values (1 and 1.0
  * included) hash alike. */
 int
-cep__key_of(const cep_path *path, const cep_event *ev, cep_val *v,
-    uint64_t *hash)
+cep__key_of(
+    const cep_path *path, const cep_event *ev, cep_val *v, uint64_t *hash)
 {
 	if (path->n == 0) {
 		*v    = cep_val_null();
@@ -275,8 +275,8 @@ key_by_push(void *inst, unsigned port, const cep_record *recs, size_t n,
 			continue;
 		}
 		rv = cep__key_of(path, r.ev, &v, &r.khash)
-		         ? cep_op_forward(ctx, &r)
-		         : cep_op_emit_side(ctx, "no_key", &r);
+		    ? cep_op_forward(ctx, &r)
+		    : cep_op_emit_side(ctx, "no_key", &r);
 		if (rv != CEP_OK) {
 			return (rv);
 		}

@@ -128,7 +128,8 @@ key_state(struct join_inst *j, const cep_val *key, uint32_t *slot)
 		        sizeof(struct jkey)) != 0) {
 			return (CEP_ENOMEM);
 		}
-		memset(&j->ks[old], 0, (j->ks_cap - old) * sizeof(struct jkey));
+		memset(
+		    &j->ks[old], 0, (j->ks_cap - old) * sizeof(struct jkey));
 		for (size_t i = old; i < j->ks_cap; i++) {
 			j->ks[i].timer = CEP_WM_MAX;
 		}
@@ -179,7 +180,7 @@ static cep_err
 emit_pair(struct join_inst *j, const struct jrec *l, const struct jrec *r,
     cep_op_ctx *ctx)
 {
-	cep_builder *b = cep_op_builder(ctx);
+	cep_builder *b       = cep_op_builder(ctx);
 	uint64_t     seqs[2] = { l->seq, r->seq };
 	cep_err      rv;
 
@@ -232,11 +233,11 @@ add(struct join_inst *j, int side, const cep_record *rec, cep_op_ctx *ctx)
 	if ((rv = key_state(j, &key, &slot)) != CEP_OK) {
 		return (rv);
 	}
-	own       = &j->ks[slot].side[side];
-	other     = &j->ks[slot].side[1 - side];
-	mine.ev   = (cep_event *) (uintptr_t) rec->ev;
-	mine.ts   = rec->ts;
-	mine.seq  = rec->seq;
+	own      = &j->ks[slot].side[side];
+	other    = &j->ks[slot].side[1 - side];
+	mine.ev  = (cep_event *) (uintptr_t) rec->ev;
+	mine.ts  = rec->ts;
+	mine.seq = rec->seq;
 	for (uint32_t i = 0; i < other->n; i++) {
 		const struct jrec *o = &other->r[i];
 		const struct jrec *l = side == 0 ? &mine : o;
@@ -266,7 +267,7 @@ expire(struct join_inst *j, int64_t wm)
 	cep_err             rv = CEP_OK;
 
 	while (rv == CEP_OK && (top = cep_heap_top(&j->timers)) != NULL &&
-	       top->at < wm) {
+	    top->at < wm) {
 		struct jkey *k;
 		cep_heap_pop(&j->timers, &t);
 		if (!cep_keytab_used(&j->keys, t.slot) ||
@@ -280,7 +281,8 @@ expire(struct join_inst *j, int64_t wm)
 			uint32_t kept = 0;
 			for (uint32_t i = 0; i < k->side[s].n; i++) {
 				if (expiry(j->c, s, k->side[s].r[i].ts) < wm) {
-					cep_event_unref(k->side[s].r[i].ev, j->slab);
+					cep_event_unref(
+					    k->side[s].r[i].ev, j->slab);
 				} else {
 					k->side[s].r[kept++] = k->side[s].r[i];
 				}
@@ -354,7 +356,8 @@ join_save(void *inst, const char *ns, cep_state_out *out)
 		}
 		if (rv == CEP_OK && (rv = cep_buf_status(&v)) == CEP_OK &&
 		    (rv = cep_buf_status(&k)) == CEP_OK) {
-			rv = cep_state_put(out, ns, k.data, k.len, v.data, v.len);
+			rv = cep_state_put(
+			    out, ns, k.data, k.len, v.data, v.len);
 		}
 	}
 	cep_buf_fini(&k);
@@ -400,8 +403,8 @@ load_side(struct join_inst *j, struct jside *js, cep_rd *r,
 }
 
 static cep_err
-load_entry(void *arg, const void *key, size_t klen, const void *val,
-    size_t vlen)
+load_entry(
+    void *arg, const void *key, size_t klen, const void *val, size_t vlen)
 {
 	struct join_inst   *j = arg;
 	cep_msgpack_reader *mp;
@@ -495,7 +498,8 @@ cep_flow_join(cep_stream *left, cep_stream *right, int64_t lower,
 	if (lower > upper || cep__stream_key(left) == NULL ||
 	    cep__stream_key(right) == NULL ||
 	    (c = cep_zalloc(sizeof(*c))) == NULL) {
-		left->f->err = left->f->err != CEP_OK ? left->f->err : CEP_EINVAL;
+		left->f->err =
+		    left->f->err != CEP_OK ? left->f->err : CEP_EINVAL;
 		return (NULL);
 	}
 	c->lower = lower;
@@ -505,7 +509,8 @@ cep_flow_join(cep_stream *left, cep_stream *right, int64_t lower,
 	for (int s = 0; s < 2 && rv == CEP_OK; s++) {
 		const cep_path *k = cep__stream_key(in[s]);
 		if (k->n > 0) {
-			rv = cep_path_parse(&c->key[s], k->text, strlen(k->text));
+			rv = cep_path_parse(
+			    &c->key[s], k->text, strlen(k->text));
 		}
 	}
 	if (rv != CEP_OK) {

@@ -83,7 +83,8 @@ acc_slot(struct reduce_inst *r, const cep_val *key, uint32_t *slot)
 		        sizeof(cep_event *)) != 0) {
 			return (CEP_ENOMEM);
 		}
-		memset(&r->acc[old], 0, (r->acc_cap - old) * sizeof(cep_event *));
+		memset(
+		    &r->acc[old], 0, (r->acc_cap - old) * sizeof(cep_event *));
 	}
 	return (rv);
 }
@@ -175,7 +176,8 @@ reduce_save(void *inst, const char *ns, cep_state_out *out)
 		cep_keytab_put_val(&k, cep_keytab_key(&r->keys, s));
 		if ((rv = cep_msgpack_write_event(&v, r->acc[s])) == CEP_OK &&
 		    (rv = cep_buf_status(&k)) == CEP_OK) {
-			rv = cep_state_put(out, ns, k.data, k.len, v.data, v.len);
+			rv = cep_state_put(
+			    out, ns, k.data, k.len, v.data, v.len);
 		}
 	}
 	cep_buf_fini(&k);
@@ -184,8 +186,8 @@ reduce_save(void *inst, const char *ns, cep_state_out *out)
 }
 
 static cep_err
-load_entry(void *arg, const void *key, size_t klen, const void *val,
-    size_t vlen)
+load_entry(
+    void *arg, const void *key, size_t klen, const void *val, size_t vlen)
 {
 	struct reduce_inst *r = arg;
 	cep_msgpack_reader *mp;
@@ -211,9 +213,10 @@ load_entry(void *arg, const void *key, size_t klen, const void *val,
 	mp = cep_msgpack_reader_create();
 	b  = cep_builder_create();
 	rv = mp == NULL || b == NULL ? CEP_ENOMEM
-	     : cep_msgpack_parse(mp, val, vlen, &used, b) != CEP_OK || used != vlen
-	         ? CEP_ECORRUPT
-	         : CEP_OK;
+	    : cep_msgpack_parse(mp, val, vlen, &used, b) != CEP_OK ||
+	        used != vlen
+	    ? CEP_ECORRUPT
+	    : CEP_OK;
 	if (rv == CEP_OK) {
 		if (r->acc[slot] != NULL) {
 			cep_event_unref(r->acc[slot], r->slab);
@@ -245,7 +248,7 @@ static uint64_t
 reduce_fingerprint(const void *conf)
 {
 	const struct reduce_conf *c = conf;
-	uintptr_t                 p[2] = { (uintptr_t) c->fn, (uintptr_t) c->arg };
+	uintptr_t p[2] = { (uintptr_t) c->fn, (uintptr_t) c->arg };
 
 	return (cep_hash64(p, sizeof(p), 0x726564));
 }
@@ -273,9 +276,10 @@ cep_flow_reduce(cep_stream *keyed, cep_reduce_fn fn, void *arg)
 		return (NULL);
 	}
 	key = cep__stream_key(keyed);
-	if (key == NULL || fn == NULL || (c = cep_zalloc(sizeof(*c))) == NULL) {
-		keyed->f->err = keyed->f->err != CEP_OK ? keyed->f->err
-		                                        : CEP_EINVAL;
+	if (key == NULL || fn == NULL ||
+	    (c = cep_zalloc(sizeof(*c))) == NULL) {
+		keyed->f->err =
+		    keyed->f->err != CEP_OK ? keyed->f->err : CEP_EINVAL;
 		return (NULL);
 	}
 	c->fn  = fn;
@@ -283,8 +287,8 @@ cep_flow_reduce(cep_stream *keyed, cep_reduce_fn fn, void *arg)
 	if (key->n > 0 &&
 	    cep_path_parse(&c->key, key->text, strlen(key->text)) != CEP_OK) {
 		reduce_conf_free(c);
-		keyed->f->err = keyed->f->err != CEP_OK ? keyed->f->err
-		                                        : CEP_ENOMEM;
+		keyed->f->err =
+		    keyed->f->err != CEP_OK ? keyed->f->err : CEP_ENOMEM;
 		return (NULL);
 	}
 	return (cep__flow_add_op(keyed->f, &keyed, 1, &cep__op_reduce, c));

@@ -177,7 +177,8 @@ cep_flow_time(cep_stream *in, const char *field, int64_t max_delay)
 	if (in == NULL) {
 		return (NULL);
 	}
-	if (max_delay < 0 || (c = cep_zalloc(sizeof(*c))) == NULL) {
+	if (field == NULL || max_delay < 0 ||
+	    (c = cep_zalloc(sizeof(*c))) == NULL) {
 		in->f->err = in->f->err != CEP_OK ? in->f->err : CEP_EINVAL;
 		return (NULL);
 	}

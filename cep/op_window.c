@@ -1016,7 +1016,10 @@ cep_flow_window(cep_stream *keyed, const cep_window *w, const cep_agg *aggs,
 	}
 	for (size_t i = 0; rv == CEP_OK && i < naggs; i++) {
 		c->aggs[i].kind = aggs[i].kind;
-		if ((c->aggs[i].name = cep_strdup(aggs[i].name)) == NULL) {
+		if (aggs[i].name == NULL) {
+			rv = CEP_EINVAL;
+		} else if ((c->aggs[i].name = cep_strdup(aggs[i].name)) ==
+		    NULL) {
 			rv = CEP_ENOMEM;
 		} else if (aggs[i].kind != CEP_AGG_COUNT &&
 		    (aggs[i].field == NULL ||

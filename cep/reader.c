@@ -64,8 +64,8 @@ cep_reader_close(cep_reader *r)
 }
 
 cep_err
-cep_reader_open_stream(FILE *f, const char *name, cep_format fmt,
-    cep_reader **out)
+cep_reader_open_stream(
+    FILE *f, const char *name, cep_format fmt, cep_reader **out)
 {
 	cep_reader *r = cep_zalloc(sizeof(*r));
 
@@ -173,7 +173,7 @@ next_line(cep_reader *r, const cep_event **ev, uint64_t *pos)
 	cep_err rv = CEP_OK;
 
 	for (;;) {
-		char  *line = r->buf + r->start;
+		char  *line  = r->buf + r->start;
 		size_t avail = r->end - r->start;
 		char  *nl    = memchr(line, '\n', avail);
 		size_t len;
@@ -221,7 +221,8 @@ next_line(cep_reader *r, const cep_event **ev, uint64_t *pos)
 			continue;
 		}
 		*pos = r->pos;
-		if ((rv = cep_json_parse(r->json, line, len, r->b)) != CEP_OK) {
+		if ((rv = cep_json_parse(r->json, line, len, r->b)) !=
+		    CEP_OK) {
 			snprintf(r->error, sizeof(r->error), "%s",
 			    cep_json_reader_error(r->json));
 			return (rv == CEP_ENOMEM ? rv : CEP_EPARSE);
@@ -245,8 +246,8 @@ next_object(cep_reader *r, const cep_event **ev, uint64_t *pos)
 			}
 			continue;
 		}
-		rv = cep_msgpack_parse(r->mp, r->buf + r->start, avail, &used,
-		    r->b);
+		rv = cep_msgpack_parse(
+		    r->mp, r->buf + r->start, avail, &used, r->b);
 		if (rv == CEP_EAGAIN) {
 			if (r->eof || (r->start == 0 && r->end == r->cap)) {
 				/* Cut short by the end of input, or bigger
@@ -254,9 +255,10 @@ next_object(cep_reader *r, const cep_event **ev, uint64_t *pos)
 				r->pos++;
 				*pos = r->pos;
 				snprintf(r->error, sizeof(r->error), "%s",
-				    r->eof ? "truncated msgpack object at end of "
-				             "input"
-				           : "msgpack object too large");
+				    r->eof
+				        ? "truncated msgpack object at end of "
+				          "input"
+				        : "msgpack object too large");
 				r->offset += avail;
 				r->start = r->end;
 				return (CEP_EPARSE);

@@ -32,8 +32,8 @@ cep_format cep_format_of(const char *path);
  * cannot be opened (errno tells why). */
 cep_err cep_reader_open(const char *path, cep_format fmt, cep_reader **out);
 /* Read from an open stream (not closed by the reader). */
-cep_err cep_reader_open_stream(FILE *f, const char *name, cep_format fmt,
-    cep_reader **out);
+cep_err cep_reader_open_stream(
+    FILE *f, const char *name, cep_format fmt, cep_reader **out);
 void cep_reader_close(cep_reader *r);
 
 /* The next event.  CEP_OK: *ev and *pos set.  CEP_ECLOSED: end of input.

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* reorder.c: a heap of record copies released by the watermark. */
-#include "cep/codec.h"
 #include "cep/reorder.h"
+#include "cep/codec.h"
 
 struct held {
 	int64_t    ts;
@@ -67,7 +67,7 @@ cep_reorder_hold(cep_reorder *r, const cep_record *rec)
 }
 
 cep_err
-cep_reorder_release(cep_reorder *r, int64_t wm,
+cep_reorder_release(cep_reorder *r, int64_t                   wm,
     cep_err (*apply)(void *arg, const cep_record *rec), void *arg)
 {
 	const struct held *top;
@@ -75,7 +75,7 @@ cep_reorder_release(cep_reorder *r, int64_t wm,
 	cep_err            rv = CEP_OK;
 
 	while (rv == CEP_OK && (top = cep_heap_top(&r->heap)) != NULL &&
-	       (top->ts < wm || wm == CEP_WM_MAX)) {
+	    (top->ts < wm || wm == CEP_WM_MAX)) {
 		cep_record rec;
 		cep_heap_pop(&r->heap, &h);
 		rec.ev    = h.ev;
@@ -92,9 +92,9 @@ cep_reorder_release(cep_reorder *r, int64_t wm,
 cep_err
 cep_reorder_save(const cep_reorder *r, cep_buf *out)
 {
-	const struct held *items = (const struct held *) (const void *)
-	                               r->heap.items;
-	cep_err            rv    = CEP_OK;
+	const struct held *items =
+	    (const struct held *) (const void *) r->heap.items;
+	cep_err rv = CEP_OK;
 
 	cep_buf_put_varint(out, r->heap.n);
 	for (size_t i = 0; i < r->heap.n && rv == CEP_OK; i++) {
@@ -115,8 +115,8 @@ cep_reorder_load(cep_reorder *r, cep_rd *in)
 	uint64_t            n  = cep_rd_varint(in);
 	cep_err             rv = mp == NULL || b == NULL ? CEP_ENOMEM : CEP_OK;
 
-	if (rv == CEP_OK && (cep_rd_status(in) != CEP_OK ||
-	                        n > cep_rd_left(in))) {
+	if (rv == CEP_OK &&
+	    (cep_rd_status(in) != CEP_OK || n > cep_rd_left(in))) {
 		rv = CEP_ECORRUPT;
 	}
 	for (uint64_t i = 0; rv == CEP_OK && i < n; i++) {

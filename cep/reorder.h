@@ -27,7 +27,7 @@ void    cep_reorder_fini(cep_reorder *r);
 cep_err cep_reorder_hold(cep_reorder *r, const cep_record *rec);
 /* Apply, in order, the held records older than wm (all of them at the
  * last watermark), then forget them. */
-cep_err cep_reorder_release(cep_reorder *r, int64_t wm,
+cep_err cep_reorder_release(cep_reorder *r, int64_t           wm,
     cep_err (*apply)(void *arg, const cep_record *rec), void *arg);
 /* Write the held records / read them back (events as msgpack). */
 cep_err cep_reorder_save(const cep_reorder *r, cep_buf *out);

@@ -31,6 +31,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cep/buf.h"
 #include "cep/flow_impl.h"
 
 #define DEFAULT_BATCH 512u
@@ -363,17 +364,17 @@ flush(struct thread *t, struct instance *inst)
 
 /* sink_call hands records to a sink callback, one call at a time. */
 static cep_err
-sink_call(struct node *node, const cep_record *recs, size_t n)
+sink_call(cep_flow *f, struct node *node, const cep_record *recs, size_t n)
 {
 	cep_err rv = CEP_OK;
 
-	pthread_mutex_lock(&node->sink_lock);
+	pthread_mutex_lock(&f->sink_lock);
 	for (size_t i = 0; i < n && rv == CEP_OK; i++) {
 		if (recs[i].ev != NULL) {
 			rv = node->sink(node->sink_arg, &recs[i]);
 		}
 	}
-	pthread_mutex_unlock(&node->sink_lock);
+	pthread_mutex_unlock(&f->sink_lock);
 	return (rv);
 }
 
@@ -389,7 +390,7 @@ deliver(struct thread *t, struct instance *inst, unsigned port, unsigned chan,
 		for (size_t i = 0; i < n; i++) {
 			chan_update(inst, chan, recs[i].wm);
 		}
-		return (sink_call(node, recs, n));
+		return (sink_call(t->f, node, recs, n));
 	}
 	/* Give the operator its own watermark in every record. */
 	if (cep_grow(&inst->in.recs, &inst->in.cap, n, sizeof(cep_record)) !=
@@ -1026,15 +1027,52 @@ instance_ns(const struct node *n, unsigned i, char *buf, size_t cap)
 	snprintf(buf, cap, "%s/%u", n->uid, i);
 }
 
+/* The flow's own entry ("#flow", key "workers"): keyed state is split
+ * among the workers by key hash, so a flow that has some loads only into
+ * as many workers. */
+#define FLOW_NS "#flow"
+
+static cep_err
+check_workers(
+    void *arg, const void *key, size_t klen, const void *val, size_t vlen)
+{
+	const cep_flow *f     = arg;
+	int             keyed = 0;
+	cep_rd          r;
+	uint64_t        n;
+
+	if (klen != 7 || memcmp(key, "workers", 7) != 0) {
+		return (CEP_ECORRUPT);
+	}
+	cep_rd_init(&r, val, vlen);
+	n = cep_rd_varint(&r);
+	if (cep_rd_status(&r) != CEP_OK) {
+		return (CEP_ECORRUPT);
+	}
+	for (size_t i = 0; i < f->nnodes; i++) {
+		const struct node *nd = &f->nodes[i];
+		keyed |= nd->kind == NODE_OP && nd->on_workers &&
+		         nd->cls->save != NULL;
+	}
+	return (n == f->nworkers || !keyed ? CEP_OK : CEP_EINVAL);
+}
+
 cep_err
 cep_flow_save(cep_flow *f, cep_state_out *out)
 {
 	char    ns[512];
-	cep_err rv = CEP_OK;
+	cep_buf b;
+	cep_err rv;
 
 	if (!f->prepared || f->running) {
 		return (CEP_ESTATE);
 	}
+	cep_buf_init(&b);
+	cep_buf_put_varint(&b, f->nworkers);
+	if ((rv = cep_buf_status(&b)) == CEP_OK) {
+		rv = cep_state_put(out, FLOW_NS, "workers", 7, b.data, b.len);
+	}
+	cep_buf_fini(&b);
 	for (size_t i = 0; i < f->nnodes && rv == CEP_OK; i++) {
 		struct node *n = &f->nodes[i];
 		for (unsigned k = 0; n->kind == NODE_OP &&
@@ -1056,7 +1094,8 @@ cep_flow_load(cep_flow *f, const cep_flow_opts *opts, cep_state_in *in)
 	if (f->running) {
 		return (CEP_ESTATE);
 	}
-	if ((rv = cep__flow_prepare(f, opts)) != CEP_OK) {
+	if ((rv = cep__flow_prepare(f, opts)) != CEP_OK ||
+	    (rv = cep_state_each(in, FLOW_NS, check_workers, f)) != CEP_OK) {
 		return (rv);
 	}
 	for (size_t i = 0; i < f->nnodes && rv == CEP_OK; i++) {

@@ -12,11 +12,11 @@
 #include "cep/state.h"
 
 struct entry {
-	char   *ns;
-	void   *key;
-	size_t  klen;
-	void   *val;
-	size_t  vlen;
+	char  *ns;
+	void  *key;
+	size_t klen;
+	void  *val;
+	size_t vlen;
 };
 
 struct cep_state_mem {

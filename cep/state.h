@@ -26,26 +26,26 @@ typedef struct cep_state_out {
 } cep_state_out;
 
 /* Called for each entry; a non-OK return stops the iteration with it. */
-typedef cep_err (*cep_state_entry_fn)(void *arg, const void *key,
-    size_t klen, const void *val, size_t vlen);
+typedef cep_err (*cep_state_entry_fn)(
+    void *arg, const void *key, size_t klen, const void *val, size_t vlen);
 
 typedef struct cep_state_in {
 	/* Visit the entries of a namespace in key order. */
-	cep_err (*each)(void *impl, const char *ns, cep_state_entry_fn fn,
-	    void *arg);
+	cep_err (*each)(
+	    void *impl, const char *ns, cep_state_entry_fn fn, void *arg);
 	void *impl;
 } cep_state_in;
 
 static inline cep_err
-cep_state_put(cep_state_out *out, const char *ns, const void *key,
-    size_t klen, const void *val, size_t vlen)
+cep_state_put(cep_state_out *out, const char *ns, const void *key, size_t klen,
+    const void *val, size_t vlen)
 {
 	return (out->put(out->impl, ns, key, klen, val, vlen));
 }
 
 static inline cep_err
-cep_state_each(cep_state_in *in, const char *ns, cep_state_entry_fn fn,
-    void *arg)
+cep_state_each(
+    cep_state_in *in, const char *ns, cep_state_entry_fn fn, void *arg)
 {
 	return (in->each(in->impl, ns, fn, arg));
 }

@@ -107,8 +107,8 @@ cep_sym_intern(const char *s, size_t n)
 		goto out;
 	}
 	if (table.chunks[sym >> CHUNK_BITS] == NULL &&
-	    (table.chunks[sym >> CHUNK_BITS] = cep_calloc(CHUNK_SIZE,
-	         sizeof(struct entry))) == NULL) {
+	    (table.chunks[sym >> CHUNK_BITS] =
+	            cep_calloc(CHUNK_SIZE, sizeof(struct entry))) == NULL) {
 		sym = CEP_SYM_NONE;
 		goto out;
 	}

@@ -43,7 +43,7 @@ compare_int_double(int64_t i, double d)
 		return (1);
 	}
 	{
-		double  t = trunc(d);
+		double  t  = trunc(d);
 		int64_t ti = (int64_t) t;
 		if (i != ti) {
 			return (i < ti ? -1 : 1);
@@ -127,8 +127,8 @@ cep_val_equal(const cep_val *a, const cep_val *b)
 {
 	if (cep_val_is_number(a) && cep_val_is_number(b)) {
 		return (compare_num(a, b) == 0 &&
-		        !(a->type == CEP_T_DOUBLE && isnan(a->u.d)) &&
-		        !(b->type == CEP_T_DOUBLE && isnan(b->u.d)));
+		    !(a->type == CEP_T_DOUBLE && isnan(a->u.d)) &&
+		    !(b->type == CEP_T_DOUBLE && isnan(b->u.d)));
 	}
 	if (a->type != b->type) {
 		return (0);
@@ -139,7 +139,8 @@ cep_val_equal(const cep_val *a, const cep_val *b)
 	case CEP_T_BOOL:
 		return (a->u.b == b->u.b);
 	case CEP_T_STR:
-		return (a->len == b->len && memcmp(a->u.s, b->u.s, a->len) == 0);
+		return (
+		    a->len == b->len && memcmp(a->u.s, b->u.s, a->len) == 0);
 	case CEP_T_ARRAY:
 		return (a->len == b->len && containers_equal(a, b));
 	case CEP_T_MAP:
@@ -179,7 +180,8 @@ cep_val_hash(const cep_val *v, uint64_t seed)
 	case CEP_T_DOUBLE:
 		/* An integral double hashes as the integer it equals. */
 		if (v->u.d >= -9223372036854775808.0 &&
-		    v->u.d < 9223372036854775808.0 && v->u.d == trunc(v->u.d)) {
+		    v->u.d < 9223372036854775808.0 &&
+		    v->u.d == trunc(v->u.d)) {
 			int64_t i = (int64_t) v->u.d;
 			tag       = CEP_T_INT;
 			return (cep_hash64(&i, sizeof(i), seed ^ tag));

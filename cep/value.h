@@ -40,7 +40,7 @@ typedef struct cep_val {
 		int         b;
 		const char *s; /* NUL-terminated; may hold NULs before len */
 		struct {
-			const struct cep_event *ev; /* block holding it */
+			const struct cep_event *ev;  /* block holding it */
 			uint32_t                off; /* offset of cep_cont */
 		} c;
 	} u;

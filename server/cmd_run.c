@@ -351,7 +351,7 @@ srv__cmd_run(int argc, char **argv)
 	if (rv != CEP_OK) {
 		cep_diag_sort(diag);
 		cep_diag_print(diag, stderr);
-		if (rv == CEP_ENOMEM) {
+		if (rv == CEP_ENOMEM || cep_diag_count(diag, -1) == 0) {
 			fprintf(stderr, "cep run: %s\n", cep_strerror(rv));
 		}
 		status = rv == CEP_ENOMEM || rv == CEP_EIO ? SRV_EXIT_FAIL

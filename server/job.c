@@ -277,12 +277,13 @@ input_of(srv_job *j, const char *from, const cep_path *time, int64_t delay)
 }
 
 static cep_stream *
-keyed(srv_job *j, cep_stream *in, const cep_path *key, const char *uid)
+keyed(srv_job *j, cep_stream *in, const cep_path *key, const char *kind,
+    const char *uid)
 {
 	struct side_ctx *c;
 	cep_stream      *k;
 
-	name_next(j, "key:%s", uid);
+	name_next(j, "key:%s:%s", kind, uid);
 	k = cep_flow_key_by(in, key->n > 0 ? key->text : NULL);
 	if (key->n > 0 &&
 	    (c = add_side_sink(
@@ -324,7 +325,7 @@ derived(srv_job *j, const char *name)
 		in = cep_flow_op(&in, 1, &where_class, s->where);
 	}
 	uid  = s->name;
-	in   = keyed(j, in, &s->key, uid);
+	in   = keyed(j, in, &s->key, "stream", uid);
 	aggs = cep_calloc(s->naggs + 1, sizeof(cep_agg));
 	if (aggs == NULL) {
 		cep_flow_set_error(j->flow, CEP_ENOMEM);
@@ -389,7 +390,7 @@ build(srv_job *j)
 
 		in = input_of(j, p->from, &p->time,
 		    delay_of(j, p->max_delay, p->max_delay_set));
-		in = keyed(j, in, &p->key, p->name);
+		in = keyed(j, in, &p->key, "pattern", p->name);
 		name_next(j, "pattern:%s", p->name);
 		out = nfa_flow_pattern(in, j->progs[i], &j->pstats[i]);
 		add_side_sink(j, out, "late", count_sink, &j->late, NULL);

@@ -254,6 +254,61 @@ START_TEST(bad_arguments_are_einval)
 }
 END_TEST
 
+static cep_err
+discard(void *arg, const cep_record *r)
+{
+	(void) arg;
+	(void) r;
+	return (CEP_OK);
+}
+
+START_TEST(null_arguments_are_einval)
+{
+	static const cep_agg no_name = { NULL, CEP_AGG_COUNT, NULL };
+
+	for (int i = 0; i < 3; i++) {
+		cep_flow   *f   = new_flow();
+		cep_stream *src = cep_flow_file(f, "x", CEP_FORMAT_JSONL);
+
+		if (i == 0) {
+			ck_assert_ptr_null(cep_flow_time(src, NULL, 0));
+		} else if (i == 1) {
+			ck_assert_ptr_null(
+			    cep_flow_window(cep_flow_key_by(src, "k"),
+			        &tumble_1s, &no_name, 1, NULL));
+		} else {
+			cep_flow_sink(src, NULL, NULL);
+		}
+		CEP_ASSERT_ERR(cep_flow_error(f), CEP_EINVAL);
+		cep_flow_destroy(f);
+	}
+}
+END_TEST
+
+START_TEST(names_are_unique_and_never_look_like_default_ones)
+{
+	cep_flow   *f   = new_flow();
+	cep_stream *src = cep_flow_file(f, "x", CEP_FORMAT_JSONL);
+
+	cep_flow_name_next(f, "keys");
+	ck_assert_ptr_nonnull(cep_flow_key_by(src, "k"));
+	CEP_ASSERT_OK(cep_flow_error(f));
+	cep_flow_name_next(f, "keys");
+	CEP_ASSERT_ERR(cep_flow_error(f), CEP_EEXIST);
+	cep_flow_destroy(f);
+
+	f = new_flow();
+	cep_flow_name_next(f, "#1");
+	CEP_ASSERT_ERR(cep_flow_error(f), CEP_EINVAL);
+	cep_flow_destroy(f);
+	f = new_flow();
+	cep_flow_name_next(f, "");
+	CEP_ASSERT_ERR(cep_flow_error(f), CEP_EINVAL);
+	cep_flow_sink(cep_flow_file(f, "x", CEP_FORMAT_JSONL), discard, NULL);
+	cep_flow_destroy(f);
+}
+END_TEST
+
 START_TEST(keyed_operators_need_a_key_by_straight_before_them)
 {
 	cep_flow   *f   = new_flow();
@@ -436,6 +491,8 @@ flow_suite(void)
 	tcase_add_test(
 	    t, set_error_records_the_first_error_of_outside_builders);
 	tcase_add_test(t, bad_arguments_are_einval);
+	tcase_add_test(t, null_arguments_are_einval);
+	tcase_add_test(t, names_are_unique_and_never_look_like_default_ones);
 	tcase_add_test(t, keyed_operators_need_a_key_by_straight_before_them);
 	tcase_add_test(
 	    t, custom_classes_are_checked_and_their_conf_is_the_flows);

@@ -674,6 +674,12 @@ START_TEST(state_saved_after_a_run_loads_into_a_fresh_flow)
 	CEP_ASSERT_OK(cep_flow_save(f, &o2));
 	cep_flow_destroy(f);
 	ck_assert_uint_eq(cep_state_mem_count(m1), cep_state_mem_count(m2));
+	/* Keyed state is split by key hash among 3 workers: not among 2. */
+	f            = all_ops(path, &out, NULL);
+	opts.workers = 2;
+	CEP_ASSERT_ERR(cep_flow_load(f, &opts, &i1), CEP_EINVAL);
+	opts.workers = 3;
+	cep_flow_destroy(f);
 	cep_buf_init(&a);
 	cep_buf_init(&b);
 	for (size_t i = 0; i < sizeof(ns) / sizeof(ns[0]); i++) {

@@ -136,8 +136,8 @@ run(const char *in, const char *const *args)
 	ck_assert_int_gt(pid, 0);
 	waitpid(pid, &r.status, 0);
 	clock_gettime(CLOCK_MONOTONIC, &b);
-	r.secs   = (double) (b.tv_sec - a.tv_sec) +
-	         (double) (b.tv_nsec - a.tv_nsec) / 1e9;
+	r.secs = (double) (b.tv_sec - a.tv_sec) +
+	    (double) (b.tv_nsec - a.tv_nsec) / 1e9;
 	r.status = WIFEXITED(r.status) ? WEXITSTATUS(r.status) : -1;
 	r.out    = slurp(path("stdout"), &r.out_len);
 	r.err    = slurp(path("stderr"), NULL);
@@ -173,20 +173,19 @@ count_of(const char *hay, const char *needle)
 	return (n);
 }
 
-static const char *const AB_RULES =
-    "patterns:\n"
-    "  - name: ab\n"
-    "    key: user\n"
-    "    sequence:\n"
-    "      - begin: a\n"
-    "        where: kind == \"a\"\n"
-    "      - followed_by: b\n"
-    "        where: kind == \"b\"\n";
+static const char *const AB_RULES = "patterns:\n"
+                                    "  - name: ab\n"
+                                    "    key: user\n"
+                                    "    sequence:\n"
+                                    "      - begin: a\n"
+                                    "        where: kind == \"a\"\n"
+                                    "      - followed_by: b\n"
+                                    "        where: kind == \"b\"\n";
 
 START_TEST(malformed_json_lines_are_skipped_with_a_warning_each)
 {
-	const char *args[] = { "run", "-p", path("r.yaml"), "-i",
-		path("e.jsonl"), NULL };
+	const char   *args[] = { "run", "-p", path("r.yaml"), "-i",
+		  path("e.jsonl"), NULL };
 	struct result r;
 
 	write_text("r.yaml", AB_RULES);
@@ -209,8 +208,8 @@ START_TEST(malformed_json_lines_are_skipped_with_a_warning_each)
 		if (line == 5) {
 			continue; /* a blank line is no record */
 		}
-		snprintf(want, sizeof(want), "%s:%d: warning:", path("e.jsonl"),
-		    line);
+		snprintf(want, sizeof(want),
+		    "%s:%d: warning:", path("e.jsonl"), line);
 		ck_assert_msg(strstr(r.err, want) != NULL, "no '%s' in:\n%s",
 		    want, r.err);
 	}
@@ -222,20 +221,22 @@ END_TEST
 
 START_TEST(strict_mode_stops_at_the_first_bad_line_with_exit_1)
 {
-	const char *args[] = { "run", "--strict", "-p", path("r.yaml"), "-i",
-		path("e.jsonl"), NULL };
+	const char   *args[] = { "run", "--strict", "-p", path("r.yaml"), "-i",
+		  path("e.jsonl"), NULL };
 	struct result r;
 
 	write_text("r.yaml", AB_RULES);
-	write_text("e.jsonl", "{\"ts\":1,\"user\":\"u\",\"kind\":\"a\"}\n"
-	                      "{oops\n"
-	                      "{\"ts\":2,\"user\":\"u\",\"kind\":\"b\"}\n");
+	write_text("e.jsonl",
+	    "{\"ts\":1,\"user\":\"u\",\"kind\":\"a\"}\n"
+	    "{oops\n"
+	    "{\"ts\":2,\"user\":\"u\",\"kind\":\"b\"}\n");
 	r = run(NULL, args);
 	ck_assert_int_eq(r.status, 1);
 	ck_assert_ptr_nonnull(strstr(r.err, ":2: error:"));
 	result_free(&r);
-	write_text("e.jsonl", "{\"ts\":1,\"user\":\"u\",\"kind\":\"a\"}\n"
-	                      "{\"user\":\"u\",\"kind\":\"b\"}\n");
+	write_text("e.jsonl",
+	    "{\"ts\":1,\"user\":\"u\",\"kind\":\"a\"}\n"
+	    "{\"user\":\"u\",\"kind\":\"b\"}\n");
 	r = run(NULL, args);
 	ck_assert_int_eq(r.status, 1);
 	ck_assert_ptr_nonnull(strstr(r.err, ":2: error: no integer time"));
@@ -245,8 +246,8 @@ END_TEST
 
 START_TEST(events_without_an_integer_time_are_skipped_with_a_warning)
 {
-	const char *args[] = { "run", "-p", path("r.yaml"), "-i",
-		path("e.jsonl"), NULL };
+	const char   *args[] = { "run", "-p", path("r.yaml"), "-i",
+		  path("e.jsonl"), NULL };
 	struct result r;
 
 	write_text("r.yaml", AB_RULES);
@@ -263,8 +264,8 @@ START_TEST(events_without_an_integer_time_are_skipped_with_a_warning)
 	/* 7.0 is an integral double: a usable time. */
 	ck_assert_uint_eq(count_lines(r.out), 1);
 	ck_assert_ptr_nonnull(strstr(r.out, "\"ts\":7.0"));
-	ck_assert_uint_eq(count_of(r.err, "warning: no integer time field 'ts'"),
-	    5);
+	ck_assert_uint_eq(
+	    count_of(r.err, "warning: no integer time field 'ts'"), 5);
 	ck_assert_ptr_nonnull(strstr(r.err, "5 without time"));
 	result_free(&r);
 }
@@ -282,8 +283,8 @@ msgpack_event(cep_buf *b, const char *notation)
 
 START_TEST(binary_garbage_in_a_msgpack_file_is_skipped)
 {
-	const char *args[] = { "run", "-p", path("r.yaml"), "-i",
-		path("e.msgpack"), NULL };
+	const char   *args[] = { "run", "-p", path("r.yaml"), "-i",
+		  path("e.msgpack"), NULL };
 	struct result r;
 	cep_buf       b;
 	unsigned      seed = 42;
@@ -316,10 +317,10 @@ END_TEST
 
 START_TEST(empty_files_give_no_matches_and_exit_0)
 {
-	const char *json[] = { "run", "-p", path("r.yaml"), "-i",
-		path("e.jsonl"), NULL };
-	const char *mp[]   = { "run", "-p", path("r.yaml"), "-i",
-                path("e.msgpack"), NULL };
+	const char   *json[] = { "run", "-p", path("r.yaml"), "-i",
+		  path("e.jsonl"), NULL };
+	const char   *mp[]   = { "run", "-p", path("r.yaml"), "-i",
+		    path("e.msgpack"), NULL };
 	struct result r;
 
 	write_text("r.yaml", AB_RULES);
@@ -339,8 +340,8 @@ END_TEST
 
 START_TEST(a_key_that_is_a_map_is_not_matched_and_is_counted)
 {
-	const char *args[] = { "run", "-p", path("r.yaml"), "-i",
-		path("e.jsonl"), NULL };
+	const char   *args[] = { "run", "-p", path("r.yaml"), "-i",
+		  path("e.jsonl"), NULL };
 	struct result r;
 
 	write_text("r.yaml", AB_RULES);
@@ -352,34 +353,37 @@ START_TEST(a_key_that_is_a_map_is_not_matched_and_is_counted)
 	r = run(NULL, args);
 	ck_assert_int_eq(r.status, 0);
 	ck_assert_uint_eq(r.out_len, 0);
-	ck_assert_ptr_nonnull(strstr(r.err, "ab: 4 events without key 'user'"));
+	ck_assert_ptr_nonnull(
+	    strstr(r.err, "ab: 4 events without key 'user'"));
 	result_free(&r);
 }
 END_TEST
 
 START_TEST(ten_million_partial_matches_on_one_key_stay_bounded)
 {
-	const char *args[] = { "run", "-p", path("r.yaml"), "-i",
-		path("e.jsonl"), NULL };
+	const char   *args[] = { "run", "-p", path("r.yaml"), "-i",
+		  path("e.jsonl"), NULL };
 	struct result r;
 	cep_buf       b;
 
 	/* Every `a` doubles the partial matches (allow_combinations):
 	 * 2^30 would be reached by the last one without a bound. */
-	write_text("r.yaml", "patterns:\n"
-	                     "  - name: boom\n"
-	                     "    key: user\n"
-	                     "    max_partial_matches: 1000\n"
-	                     "    sequence:\n"
-	                     "      - begin: a\n"
-	                     "        where: kind == \"a\"\n"
-	                     "        one_or_more: true\n"
-	                     "        allow_combinations: true\n"
-	                     "      - followed_by: b\n"
-	                     "        where: kind == \"b\"\n");
+	write_text("r.yaml",
+	    "patterns:\n"
+	    "  - name: boom\n"
+	    "    key: user\n"
+	    "    max_partial_matches: 1000\n"
+	    "    sequence:\n"
+	    "      - begin: a\n"
+	    "        where: kind == \"a\"\n"
+	    "        one_or_more: true\n"
+	    "        allow_combinations: true\n"
+	    "      - followed_by: b\n"
+	    "        where: kind == \"b\"\n");
 	cep_buf_init(&b);
 	for (int i = 1; i <= 30; i++) {
-		cep_buf_printf(&b, "{\"ts\":%d,\"user\":\"u\",\"kind\":\"a\"}\n", i);
+		cep_buf_printf(
+		    &b, "{\"ts\":%d,\"user\":\"u\",\"kind\":\"a\"}\n", i);
 	}
 	cep_buf_puts(&b, "{\"ts\":31,\"user\":\"u\",\"kind\":\"b\"}\n");
 	write_file("e.jsonl", b.data, b.len);
@@ -397,12 +401,13 @@ END_TEST
 
 START_TEST(invalid_patterns_exit_2_and_write_no_match)
 {
-	const char *args[] = { "run", "-p", path("r.yaml"), "-i",
-		path("e.jsonl"), NULL };
+	const char   *args[] = { "run", "-p", path("r.yaml"), "-i",
+		  path("e.jsonl"), NULL };
 	struct result r;
 
-	write_text("r.yaml", "patterns:\n  - name: p\n    sequence:\n"
-	                     "      - begin: a\n        where: x ==\n");
+	write_text("r.yaml",
+	    "patterns:\n  - name: p\n    sequence:\n"
+	    "      - begin: a\n        where: x ==\n");
 	write_text("e.jsonl", "{\"ts\":1}\n");
 	r = run(NULL, args);
 	ck_assert_int_eq(r.status, 2);
@@ -415,10 +420,10 @@ END_TEST
 
 START_TEST(unreadable_input_or_unwritable_output_exit_1)
 {
-	const char *in[]  = { "run", "-p", path("r.yaml"), "-i",
-                path("missing.jsonl"), NULL };
-	const char *out[] = { "run", "-p", path("r.yaml"), "-i",
-		path("e.jsonl"), "-o", "/nonexistent/dir/m.jsonl", NULL };
+	const char   *in[]  = { "run", "-p", path("r.yaml"), "-i",
+		   path("missing.jsonl"), NULL };
+	const char   *out[] = { "run", "-p", path("r.yaml"), "-i",
+		  path("e.jsonl"), "-o", "/nonexistent/dir/m.jsonl", NULL };
 	struct result r;
 
 	write_text("r.yaml", AB_RULES);
@@ -436,14 +441,15 @@ END_TEST
 
 START_TEST(standard_input_and_output_files_work_and_quiet_is_quiet)
 {
-	const char *args[] = { "run", "--quiet", "-p", path("r.yaml"), "-o",
-		path("m.jsonl"), NULL };
+	const char   *args[] = { "run", "--quiet", "-p", path("r.yaml"), "-o",
+		  path("m.jsonl"), NULL };
 	struct result r;
 	char         *m;
 
 	write_text("r.yaml", AB_RULES);
-	write_text("e.jsonl", "{\"ts\":1,\"user\":\"u\",\"kind\":\"a\"}\n"
-	                      "{\"ts\":2,\"user\":\"u\",\"kind\":\"b\"}\n");
+	write_text("e.jsonl",
+	    "{\"ts\":1,\"user\":\"u\",\"kind\":\"a\"}\n"
+	    "{\"ts\":2,\"user\":\"u\",\"kind\":\"b\"}\n");
 	r = run(path("e.jsonl"), args);
 	ck_assert_int_eq(r.status, 0);
 	ck_assert_uint_eq(r.out_len, 0);
@@ -457,20 +463,22 @@ END_TEST
 
 START_TEST(a_line_longer_than_the_limit_is_skipped)
 {
-	const char *args[] = { "run", "-p", path("r.yaml"), "-i",
-		path("e.jsonl"), NULL };
+	const char   *args[] = { "run", "-p", path("r.yaml"), "-i",
+		  path("e.jsonl"), NULL };
 	struct result r;
-	size_t        big = (size_t) 5 << 20;
+	size_t        big  = (size_t) 5 << 20;
 	char         *text = malloc(big + 200);
 	size_t        n    = 0;
 
 	write_text("r.yaml", AB_RULES);
-	n += (size_t) sprintf(text, "{\"ts\":1,\"user\":\"u\",\"kind\":\"a\"}\n");
+	n += (size_t) sprintf(
+	    text, "{\"ts\":1,\"user\":\"u\",\"kind\":\"a\"}\n");
 	n += (size_t) sprintf(text + n, "{\"ts\":2,\"pad\":\"");
 	memset(text + n, 'x', big);
 	n += big;
-	n += (size_t) sprintf(text + n, "\"}\n{\"ts\":3,\"user\":\"u\","
-	                                "\"kind\":\"b\"}\n");
+	n += (size_t) sprintf(text + n,
+	    "\"}\n{\"ts\":3,\"user\":\"u\","
+	    "\"kind\":\"b\"}\n");
 	write_file("e.jsonl", text, n);
 	free(text);
 	r = run(NULL, args);
@@ -481,11 +489,40 @@ START_TEST(a_line_longer_than_the_limit_is_skipped)
 }
 END_TEST
 
+START_TEST(a_stream_and_a_pattern_may_share_a_name)
+{
+	const char   *args[] = { "run", "-p", path("r.yaml"), "-i",
+		  path("e.jsonl"), NULL };
+	struct result r;
+
+	write_text("r.yaml",
+	    "streams:\n"
+	    "  - name: x\n"
+	    "    key: k\n"
+	    "    window: {tumble: 1s}\n"
+	    "    aggregate: {n: count()}\n"
+	    "patterns:\n"
+	    "  - name: x\n"
+	    "    from: x\n"
+	    "    key: k\n"
+	    "    sequence:\n"
+	    "      - begin: a\n"
+	    "        where: n > 1\n");
+	write_text("e.jsonl",
+	    "{\"ts\":2000,\"k\":\"a\"}\n{\"ts\":2001,\"k\":\"a\"}\n");
+	r = run(NULL, args);
+	ck_assert_int_eq(r.status, 0);
+	ck_assert_ptr_nonnull(strstr(r.out, "\"window_end\":3000"));
+	result_free(&r);
+}
+END_TEST
+
 START_TEST(usage_errors_exit_2)
 {
-	const char *none[]  = { "run", NULL };
-	const char *delay[] = { "run", "-p", "x", "--max-delay", "soon", NULL };
-	const char *work[]  = { "run", "-p", "x", "--workers", "0", NULL };
+	const char   *none[]  = { "run", NULL };
+	const char   *delay[] = { "run", "-p", "x", "--max-delay", "soon",
+		  NULL };
+	const char   *work[]  = { "run", "-p", "x", "--workers", "0", NULL };
 	struct result r;
 
 	r = run(NULL, none);
@@ -509,19 +546,21 @@ cmd_run_suite(void)
 
 	tcase_add_checked_fixture(t, setup, teardown);
 	tcase_set_timeout(t, 120);
-	tcase_add_test(t, malformed_json_lines_are_skipped_with_a_warning_each);
+	tcase_add_test(
+	    t, malformed_json_lines_are_skipped_with_a_warning_each);
 	tcase_add_test(t, strict_mode_stops_at_the_first_bad_line_with_exit_1);
-	tcase_add_test(t,
-	    events_without_an_integer_time_are_skipped_with_a_warning);
+	tcase_add_test(
+	    t, events_without_an_integer_time_are_skipped_with_a_warning);
 	tcase_add_test(t, binary_garbage_in_a_msgpack_file_is_skipped);
 	tcase_add_test(t, empty_files_give_no_matches_and_exit_0);
 	tcase_add_test(t, a_key_that_is_a_map_is_not_matched_and_is_counted);
 	tcase_add_test(t, ten_million_partial_matches_on_one_key_stay_bounded);
 	tcase_add_test(t, invalid_patterns_exit_2_and_write_no_match);
 	tcase_add_test(t, unreadable_input_or_unwritable_output_exit_1);
-	tcase_add_test(t,
-	    standard_input_and_output_files_work_and_quiet_is_quiet);
+	tcase_add_test(
+	    t, standard_input_and_output_files_work_and_quiet_is_quiet);
 	tcase_add_test(t, a_line_longer_than_the_limit_is_skipped);
+	tcase_add_test(t, a_stream_and_a_pattern_may_share_a_name);
 	tcase_add_test(t, usage_errors_exit_2);
 	suite_add_tcase(s, t);
 	return (s);
