@@ -52,6 +52,9 @@ cep__node_fini(struct node *n)
 		cep_strfree(n->sides[i]);
 	}
 	cep_free(n->sides, n->sides_cap * sizeof(char *));
+	if (n->ordered) {
+		cep_reorder_fini(&n->held);
+	}
 	memset(n, 0, sizeof(*n));
 }
 
@@ -300,23 +303,46 @@ cep_flow_side(cep_stream *s, const char *side)
 	return (handle(s->f, s->node, (uint16_t) node->nsides++));
 }
 
-void
-cep_flow_sink(cep_stream *in, cep_sink_fn fn, void *arg)
+static struct node *
+add_sink(cep_stream *in, cep_sink_fn fn, void *arg)
 {
 	struct node *node;
 
 	if (in == NULL) {
-		return;
+		return (NULL);
 	}
 	if (fn == NULL) {
 		fail(in->f, CEP_EINVAL);
-		return;
+		return (NULL);
 	}
 	if ((node = add_node(in->f, NODE_SINK, &in, 1)) == NULL) {
-		return;
+		return (NULL);
 	}
 	node->sink     = fn;
 	node->sink_arg = arg;
+	return (node);
+}
+
+void
+cep_flow_sink(cep_stream *in, cep_sink_fn fn, void *arg)
+{
+	(void) add_sink(in, fn, arg);
+}
+
+void
+cep_flow_sink_ordered(cep_stream *in, cep_sink_fn fn, void *arg)
+{
+	struct node *node = add_sink(in, fn, arg);
+
+	if (node == NULL) {
+		return;
+	}
+	if (cep_reorder_init(&node->held) != CEP_OK) {
+		cep_reorder_fini(&node->held);
+		fail(in->f, CEP_ENOMEM);
+		return;
+	}
+	node->ordered = 1;
 }
 
 const cep_path *

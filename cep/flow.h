@@ -238,6 +238,11 @@ cep_stream *cep_flow_side(cep_stream *s, const char *side);
 /* Records reaching a sink: callbacks one at a time, on any thread. */
 typedef cep_err (*cep_sink_fn)(void *arg, const cep_record *r);
 void cep_flow_sink(cep_stream *in, cep_sink_fn fn, void *arg);
+/* A sink that gets its records in (time, sequence, arrival) order, each
+ * once the watermark has passed it (at the latest when the run ends), so
+ * that the order does not depend on the number of workers: for replays.
+ * Records wait for the watermark: not for live output. */
+void cep_flow_sink_ordered(cep_stream *in, cep_sink_fn fn, void *arg);
 
 /* ---- running -------------------------------------------------------------
  */

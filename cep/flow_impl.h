@@ -18,6 +18,7 @@
 
 #include "cep/arena.h"
 #include "cep/flow.h"
+#include "cep/reorder.h"
 
 /* Internal class flag: the operator partitions its output (key_by). */
 #define CEP_OP_PARTITIONS 0x100u
@@ -69,6 +70,8 @@ struct node {
 	cep_format          fmt;
 	cep_sink_fn         sink; /* NODE_SINK */
 	void               *sink_arg;
+	int                 ordered; /* a sink that reorders: held */
+	cep_reorder         held;
 	struct port_in     *in;
 	unsigned            nin;
 	char              **sides; /* side output names; [0] is the main */

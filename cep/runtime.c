@@ -362,19 +362,66 @@ flush(struct thread *t, struct instance *inst)
 	return (rv);
 }
 
-/* sink_call hands records to a sink callback, one call at a time. */
 static cep_err
-sink_call(cep_flow *f, struct node *node, const cep_record *recs, size_t n)
+call_sink(void *arg, const cep_record *r)
 {
-	cep_err rv = CEP_OK;
+	struct node *node = arg;
+
+	return (node->sink(node->sink_arg, r));
+}
+
+/* release_ordered gives an ordered sink the records that every instance's
+ * watermark has passed (the flow's sink lock held). */
+static cep_err
+release_ordered(struct node *node)
+{
+	int64_t wm = CEP_WM_MAX;
+
+	for (unsigned i = 0; i < node->ninst; i++) {
+		wm = node->inst[i].wm_in < wm ? node->inst[i].wm_in : wm;
+	}
+	return (cep_reorder_release(&node->held, wm, call_sink, node));
+}
+
+/* sink_call hands records to a sink callback, one call at a time, or to
+ * an ordered sink's buffer. */
+static cep_err
+sink_call(cep_flow *f, struct instance *inst, unsigned chan,
+    const cep_record *recs, size_t n)
+{
+	struct node *node = inst->node;
+	cep_err      rv   = CEP_OK;
 
 	pthread_mutex_lock(&f->sink_lock);
 	for (size_t i = 0; i < n && rv == CEP_OK; i++) {
-		if (recs[i].ev != NULL) {
-			rv = node->sink(node->sink_arg, &recs[i]);
+		chan_update(inst, chan, recs[i].wm);
+		if (recs[i].ev == NULL) {
+			continue;
 		}
+		rv = node->ordered ? cep_reorder_hold(&node->held, &recs[i])
+		                   : node->sink(node->sink_arg, &recs[i]);
+	}
+	if (rv == CEP_OK && node->ordered) {
+		rv = release_ordered(node);
 	}
 	pthread_mutex_unlock(&f->sink_lock);
+	return (rv);
+}
+
+/* drain_sinks gives ordered sinks what they still hold (a stopped run, a
+ * graph replaced by a reload); the flow is quiescent. */
+static cep_err
+drain_sinks(cep_flow *f)
+{
+	cep_err rv = CEP_OK;
+
+	for (size_t i = 0; i < f->nnodes && rv == CEP_OK; i++) {
+		struct node *n = &f->nodes[i];
+		if (n->ordered) {
+			rv = cep_reorder_release(
+			    &n->held, CEP_WM_MAX, call_sink, n);
+		}
+	}
 	return (rv);
 }
 
@@ -387,10 +434,7 @@ deliver(struct thread *t, struct instance *inst, unsigned port, unsigned chan,
 	cep_err      rv;
 
 	if (node->kind == NODE_SINK) {
-		for (size_t i = 0; i < n; i++) {
-			chan_update(inst, chan, recs[i].wm);
-		}
-		return (sink_call(t->f, node, recs, n));
+		return (sink_call(t->f, inst, chan, recs, n));
 	}
 	/* Give the operator its own watermark in every record. */
 	if (cep_grow(&inst->in.recs, &inst->in.cap, n, sizeof(cep_record)) !=
@@ -850,6 +894,9 @@ cep_flow_run(cep_flow *f, const cep_flow_opts *opts)
 		}
 	}
 	quiesce(f);
+	if ((rv = drain_sinks(f)) != CEP_OK) {
+		run_fail(f, rv);
+	}
 	pthread_mutex_lock(&f->lock);
 	f->running = 0;
 	pthread_cond_broadcast(&f->cond);
@@ -948,7 +995,9 @@ apply_reload(cep_flow *f, cep_flow *next)
 	if (next->err != CEP_OK) {
 		return (next->err);
 	}
-	if ((rv = cep__flow_prepare(next, &opts)) != CEP_OK) {
+	/* What ordered sinks hold goes out before their graph is replaced. */
+	if ((rv = drain_sinks(f)) != CEP_OK ||
+	    (rv = cep__flow_prepare(next, &opts)) != CEP_OK) {
 		return (rv);
 	}
 	/* Open the new sources first: once states have moved, nothing may
@@ -1052,7 +1101,7 @@ check_workers(
 	for (size_t i = 0; i < f->nnodes; i++) {
 		const struct node *nd = &f->nodes[i];
 		keyed |= nd->kind == NODE_OP && nd->on_workers &&
-		         nd->cls->save != NULL;
+		    nd->cls->save != NULL;
 	}
 	return (n == f->nworkers || !keyed ? CEP_OK : CEP_EINVAL);
 }

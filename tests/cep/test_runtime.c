@@ -231,6 +231,52 @@ START_TEST(results_do_not_depend_on_the_number_of_workers)
 }
 END_TEST
 
+/* An ordered sink gets the windows of every key in one order, whatever the
+ * number of workers and the batch size, and that order is by time. */
+START_TEST(an_ordered_sink_gets_one_order_for_any_number_of_workers)
+{
+	static const cep_window tumble = { CEP_WINDOW_TUMBLE, 100, 0 };
+	static const cep_agg    count  = { "n", CEP_AGG_COUNT, NULL };
+	char                   *path   = big_input(50000, 300, 5);
+	char                   *ref    = NULL;
+
+	for (unsigned w = 1; w <= 4; w *= 2) {
+		for (unsigned batch = 1; batch <= 256; batch *= 256) {
+			cep_flow    *f = NULL;
+			cep_test_out out;
+			cep_stream  *st;
+			const char  *text;
+
+			cep_test_out_init(&out, NULL);
+			CEP_ASSERT_OK(cep_flow_create(&f));
+			st = cep_flow_time(
+			    cep_flow_file(f, path, CEP_FORMAT_JSONL), "ts",
+			    50);
+			st = cep_flow_window(cep_flow_key_by(st, "k"), &tumble,
+			    &count, 1, NULL);
+			cep_flow_sink_ordered(st, cep_test_out_sink, &out);
+			CEP_ASSERT_OK(cep_test_run_flow(f, w, batch));
+			ck_assert_uint_gt(out.n, 10000);
+			for (size_t i = 1; i < out.n; i++) {
+				ck_assert_int_le(out.r[i - 1].ts, out.r[i].ts);
+			}
+			text = cep_test_out_text(&out, 0);
+			if (ref == NULL) {
+				ref = strdup(text);
+			} else {
+				ck_assert_msg(strcmp(ref, text) == 0,
+				    "%u workers, batch %u: another order", w,
+				    batch);
+			}
+			cep_flow_destroy(f);
+			cep_test_out_fini(&out);
+		}
+	}
+	free(ref);
+	cep_test_tmp_remove(path);
+}
+END_TEST
+
 START_TEST(tiny_batches_and_one_batch_in_flight_give_the_same_results)
 {
 	char         *path = big_input(20000, 50, 22);
@@ -952,6 +998,8 @@ runtime_suite(void)
 	tcase_add_test(
 	    t, a_reload_of_a_flow_that_failed_to_build_returns_its_error);
 	tcase_add_test(t, reload_refuses_a_flow_that_is_not_running);
+	tcase_add_test(
+	    t, an_ordered_sink_gets_one_order_for_any_number_of_workers);
 	suite_add_tcase(s, t);
 	return (s);
 }
