@@ -189,3 +189,77 @@ cep_keytab_read_val(cep_rd *r, cep_val *v)
 	}
 	return (CEP_ECORRUPT);
 }
+
+cep_err
+cep_keytab_save(const cep_keytab *t, const char *ns, cep_state_out *out,
+    const cep_buf *head,
+    cep_err (*put_key)(void *arg, uint32_t slot, cep_buf *val), void *arg)
+{
+	cep_buf k, v;
+	cep_err rv;
+
+	if ((rv = cep_buf_status(head)) != CEP_OK ||
+	    (rv = cep_state_put(out, ns, "", 0, head->data, head->len)) !=
+	        CEP_OK) {
+		return (rv);
+	}
+	cep_buf_init(&k);
+	cep_buf_init(&v);
+	for (uint32_t s = 0; rv == CEP_OK && s < t->n; s++) {
+		if (!cep_keytab_used(t, s)) {
+			continue;
+		}
+		cep_buf_reset(&k);
+		cep_buf_reset(&v);
+		cep_buf_put_u8(&k, 1); /* after the empty key */
+		cep_keytab_put_val(&k, cep_keytab_key(t, s));
+		if ((rv = put_key(arg, s, &v)) == CEP_ENOENT) {
+			rv = CEP_OK;
+			continue;
+		}
+		if (rv == CEP_OK && (rv = cep_buf_status(&k)) == CEP_OK &&
+		    (rv = cep_buf_status(&v)) == CEP_OK) {
+			rv = cep_state_put(
+			    out, ns, k.data, k.len, v.data, v.len);
+		}
+	}
+	cep_buf_fini(&k);
+	cep_buf_fini(&v);
+	return (rv);
+}
+
+struct load_ctx {
+	cep_err (*head)(void *arg, cep_rd *val);
+	cep_err (*key)(void *arg, const cep_val *key, cep_rd *val);
+	void *arg;
+};
+
+static cep_err
+load_entry(
+    void *arg, const void *key, size_t klen, const void *val, size_t vlen)
+{
+	const struct load_ctx *c = arg;
+	cep_rd                 kr, vr;
+	cep_val                kv;
+
+	cep_rd_init(&vr, val, vlen);
+	if (klen == 0) {
+		return (c->head(c->arg, &vr));
+	}
+	cep_rd_init(&kr, key, klen);
+	if (cep_rd_u8(&kr) != 1 || cep_keytab_read_val(&kr, &kv) != CEP_OK ||
+	    cep_rd_left(&kr) != 0) {
+		return (CEP_ECORRUPT);
+	}
+	return (c->key(c->arg, &kv, &vr));
+}
+
+cep_err
+cep_keytab_load(cep_state_in *in, const char *ns,
+    cep_err (*head)(void *arg, cep_rd *val),
+    cep_err (*key)(void *arg, const cep_val *key, cep_rd *val), void *arg)
+{
+	struct load_ctx c = { head, key, arg };
+
+	return (cep_state_each(in, ns, load_entry, &c));
+}

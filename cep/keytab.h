@@ -15,6 +15,7 @@
 
 #include "cep/buf.h"
 #include "cep/hash.h"
+#include "cep/state.h"
 #include "cep/value.h"
 
 #define CEP_KEYTAB_NONE UINT32_MAX
@@ -67,5 +68,18 @@ cep_keytab_used(const cep_keytab *t, uint32_t slot)
  * (strings then point into the input). */
 void    cep_keytab_put_val(cep_buf *b, const cep_val *v);
 cep_err cep_keytab_read_val(cep_rd *r, cep_val *v);
+
+/* Keyed state as entries of one namespace (state.h): what is not per key
+ * under the empty key, then an entry per key, whose key is 1 and the key
+ * value.  cep_keytab_save writes head, then for each used slot the value
+ * that put_key appends (CEP_ENOENT from it: nothing to save for that
+ * slot).  cep_keytab_load hands the empty key's value to head and the
+ * others, with their key value, to key; a damaged key is CEP_ECORRUPT. */
+cep_err cep_keytab_save(const cep_keytab *t, const char *ns,
+    cep_state_out *out, const cep_buf                                *head,
+    cep_err (*put_key)(void *arg, uint32_t slot, cep_buf *val), void *arg);
+cep_err cep_keytab_load(cep_state_in *in, const char *ns,
+    cep_err (*head)(void *arg, cep_rd *val),
+    cep_err (*key)(void *arg, const cep_val *key, cep_rd *val), void *arg);
 
 #endif

@@ -327,47 +327,39 @@ join_push(void *inst, unsigned port, const cep_record *recs, size_t n,
 /* One entry per key: its value as the key; both sides' records (events as
  * msgpack) as the value.  The empty key holds the watermark. */
 static cep_err
-join_save(void *inst, const char *ns, cep_state_out *out)
+save_key(void *arg, uint32_t slot, cep_buf *val)
 {
-	struct join_inst *j = inst;
-	cep_buf           k, v;
-	cep_err           rv;
+	struct join_inst *j  = arg;
+	cep_err           rv = CEP_OK;
 
-	cep_buf_init(&k);
-	cep_buf_init(&v);
-	cep_buf_put_i64(&v, j->wm);
-	rv = cep_state_put(out, ns, "", 0, v.data, v.len);
-	for (uint32_t s = 0; rv == CEP_OK && s < j->keys.n; s++) {
-		if (!cep_keytab_used(&j->keys, s)) {
-			continue;
-		}
-		cep_buf_reset(&k);
-		cep_buf_reset(&v);
-		cep_buf_put_u8(&k, 1);
-		cep_keytab_put_val(&k, cep_keytab_key(&j->keys, s));
-		for (int side = 0; side < 2 && rv == CEP_OK; side++) {
-			const struct jside *js = &j->ks[s].side[side];
-			cep_buf_put_varint(&v, js->n);
-			for (uint32_t i = 0; i < js->n && rv == CEP_OK; i++) {
-				cep_buf_put_i64(&v, js->r[i].ts);
-				cep_buf_put_u64(&v, js->r[i].seq);
-				rv = cep_msgpack_write_event(&v, js->r[i].ev);
-			}
-		}
-		if (rv == CEP_OK && (rv = cep_buf_status(&v)) == CEP_OK &&
-		    (rv = cep_buf_status(&k)) == CEP_OK) {
-			rv = cep_state_put(
-			    out, ns, k.data, k.len, v.data, v.len);
+	for (int side = 0; side < 2 && rv == CEP_OK; side++) {
+		const struct jside *js = &j->ks[slot].side[side];
+		cep_buf_put_varint(val, js->n);
+		for (uint32_t i = 0; i < js->n && rv == CEP_OK; i++) {
+			cep_buf_put_i64(val, js->r[i].ts);
+			cep_buf_put_u64(val, js->r[i].seq);
+			rv = cep_msgpack_write_event(val, js->r[i].ev);
 		}
 	}
-	cep_buf_fini(&k);
-	cep_buf_fini(&v);
 	return (rv);
 }
 
 static cep_err
-load_side(struct join_inst *j, struct jside *js, cep_rd *r,
-    cep_msgpack_reader *mp, cep_builder *b)
+join_save(void *inst, const char *ns, cep_state_out *out)
+{
+	struct join_inst *j = inst;
+	cep_buf           head;
+	cep_err           rv;
+
+	cep_buf_init(&head);
+	cep_buf_put_i64(&head, j->wm);
+	rv = cep_keytab_save(&j->keys, ns, out, &head, save_key, j);
+	cep_buf_fini(&head);
+	return (rv);
+}
+
+static cep_err
+load_side(struct join_inst *j, struct jside *js, cep_rd *r)
 {
 	uint64_t n = cep_rd_varint(r);
 	size_t   cap;
@@ -377,17 +369,11 @@ load_side(struct join_inst *j, struct jside *js, cep_rd *r,
 	}
 	for (uint64_t i = 0; i < n; i++) {
 		struct jrec rec;
-		size_t      used;
 		cep_err     rv;
 		rec.ts  = cep_rd_i64(r);
 		rec.seq = cep_rd_u64(r);
-		if (cep_rd_status(r) != CEP_OK ||
-		    cep_msgpack_parse(mp, r->p, cep_rd_left(r), &used, b) !=
-		        CEP_OK) {
-			return (CEP_ECORRUPT);
-		}
-		r->p += used;
-		if ((rv = cep_builder_finish(b, j->slab, &rec.ev)) != CEP_OK) {
+		if ((rv = cep_state_read_event(r, j->slab, &rec.ev)) !=
+		    CEP_OK) {
 			return (rv);
 		}
 		cap = js->cap;
@@ -403,44 +389,34 @@ load_side(struct join_inst *j, struct jside *js, cep_rd *r,
 }
 
 static cep_err
-load_entry(
-    void *arg, const void *key, size_t klen, const void *val, size_t vlen)
+load_head(void *arg, cep_rd *val)
 {
-	struct join_inst   *j = arg;
-	cep_msgpack_reader *mp;
-	cep_builder        *b;
-	cep_rd              kr, r;
-	cep_val             kv;
-	uint32_t            slot;
-	cep_err             rv;
+	struct join_inst *j = arg;
 
-	cep_rd_init(&r, val, vlen);
-	if (klen == 0) {
-		j->wm = cep_rd_i64(&r);
-		return (cep_rd_status(&r));
-	}
-	cep_rd_init(&kr, key, klen);
-	if (cep_rd_u8(&kr) != 1 || cep_keytab_read_val(&kr, &kv) != CEP_OK) {
-		return (CEP_ECORRUPT);
-	}
-	if ((rv = key_state(j, &kv, &slot)) != CEP_OK) {
+	j->wm = cep_rd_i64(val);
+	return (cep_rd_status(val));
+}
+
+static cep_err
+load_key(void *arg, const cep_val *key, cep_rd *val)
+{
+	struct join_inst *j = arg;
+	uint32_t          slot;
+	cep_err           rv;
+
+	if ((rv = key_state(j, key, &slot)) != CEP_OK) {
 		return (rv);
 	}
-	mp = cep_msgpack_reader_create();
-	b  = cep_builder_create();
-	rv = mp == NULL || b == NULL ? CEP_ENOMEM : CEP_OK;
 	for (int side = 0; side < 2 && rv == CEP_OK; side++) {
-		rv = load_side(j, &j->ks[slot].side[side], &r, mp, b);
+		rv = load_side(j, &j->ks[slot].side[side], val);
 	}
-	cep_msgpack_reader_destroy(mp);
-	cep_builder_destroy(b);
 	return (rv != CEP_OK ? rv : schedule(j, slot));
 }
 
 static cep_err
 join_load(void *inst, const char *ns, cep_state_in *in)
 {
-	return (cep_state_each(in, ns, load_entry, inst));
+	return (cep_keytab_load(in, ns, load_head, load_key, inst));
 }
 
 static void

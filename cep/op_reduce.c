@@ -151,88 +151,70 @@ reduce_push(void *inst, unsigned port, const cep_record *recs, size_t n,
 }
 
 /* One entry per key (its value as the key, its result as msgpack), and
- * one with an empty key for the held records. */
+ * one with an empty key for the watermark and the held records. */
+static cep_err
+save_key(void *arg, uint32_t slot, cep_buf *val)
+{
+	struct reduce_inst *r = arg;
+
+	if (r->acc[slot] == NULL) {
+		return (CEP_ENOENT);
+	}
+	return (cep_msgpack_write_event(val, r->acc[slot]));
+}
+
 static cep_err
 reduce_save(void *inst, const char *ns, cep_state_out *out)
 {
 	struct reduce_inst *r = inst;
-	cep_buf             k, v;
+	cep_buf             head;
 	cep_err             rv;
 
-	cep_buf_init(&k);
-	cep_buf_init(&v);
-	cep_buf_put_i64(&v, r->wm);
-	rv = cep_reorder_save(&r->held, &v);
-	if (rv == CEP_OK) {
-		rv = cep_state_put(out, ns, "", 0, v.data, v.len);
+	cep_buf_init(&head);
+	cep_buf_put_i64(&head, r->wm);
+	if ((rv = cep_reorder_save(&r->held, &head)) == CEP_OK) {
+		rv = cep_keytab_save(&r->keys, ns, out, &head, save_key, r);
 	}
-	for (uint32_t s = 0; rv == CEP_OK && s < r->keys.n; s++) {
-		if (!cep_keytab_used(&r->keys, s) || r->acc[s] == NULL) {
-			continue;
-		}
-		cep_buf_reset(&k);
-		cep_buf_reset(&v);
-		cep_buf_put_u8(&k, 1);
-		cep_keytab_put_val(&k, cep_keytab_key(&r->keys, s));
-		if ((rv = cep_msgpack_write_event(&v, r->acc[s])) == CEP_OK &&
-		    (rv = cep_buf_status(&k)) == CEP_OK) {
-			rv = cep_state_put(
-			    out, ns, k.data, k.len, v.data, v.len);
-		}
-	}
-	cep_buf_fini(&k);
-	cep_buf_fini(&v);
+	cep_buf_fini(&head);
 	return (rv);
 }
 
 static cep_err
-load_entry(
-    void *arg, const void *key, size_t klen, const void *val, size_t vlen)
+load_head(void *arg, cep_rd *val)
 {
 	struct reduce_inst *r = arg;
-	cep_msgpack_reader *mp;
-	cep_builder        *b;
-	cep_rd              kr, vr;
-	cep_val             kv;
+
+	r->wm = cep_rd_i64(val);
+	return (cep_reorder_load(&r->held, val));
+}
+
+static cep_err
+load_key(void *arg, const cep_val *key, cep_rd *val)
+{
+	struct reduce_inst *r = arg;
+	cep_event          *ev;
 	uint32_t            slot;
-	size_t              used;
 	cep_err             rv;
 
-	cep_rd_init(&vr, val, vlen);
-	if (klen == 0) {
-		r->wm = cep_rd_i64(&vr);
-		return (cep_reorder_load(&r->held, &vr));
-	}
-	cep_rd_init(&kr, key, klen);
-	if (cep_rd_u8(&kr) != 1 || cep_keytab_read_val(&kr, &kv) != CEP_OK) {
-		return (CEP_ECORRUPT);
-	}
-	if ((rv = acc_slot(r, &kv, &slot)) != CEP_OK) {
+	if ((rv = acc_slot(r, key, &slot)) != CEP_OK ||
+	    (rv = cep_state_read_event(val, r->slab, &ev)) != CEP_OK) {
 		return (rv);
 	}
-	mp = cep_msgpack_reader_create();
-	b  = cep_builder_create();
-	rv = mp == NULL || b == NULL ? CEP_ENOMEM
-	    : cep_msgpack_parse(mp, val, vlen, &used, b) != CEP_OK ||
-	        used != vlen
-	    ? CEP_ECORRUPT
-	    : CEP_OK;
-	if (rv == CEP_OK) {
-		if (r->acc[slot] != NULL) {
-			cep_event_unref(r->acc[slot], r->slab);
-			r->acc[slot] = NULL;
-		}
-		rv = cep_builder_finish(b, r->slab, &r->acc[slot]);
+	if (cep_rd_left(val) != 0) {
+		cep_event_unref(ev, r->slab);
+		return (CEP_ECORRUPT);
 	}
-	cep_msgpack_reader_destroy(mp);
-	cep_builder_destroy(b);
-	return (rv);
+	if (r->acc[slot] != NULL) {
+		cep_event_unref(r->acc[slot], r->slab);
+	}
+	r->acc[slot] = ev;
+	return (CEP_OK);
 }
 
 static cep_err
 reduce_load(void *inst, const char *ns, cep_state_in *in)
 {
-	return (cep_state_each(in, ns, load_entry, inst));
+	return (cep_keytab_load(in, ns, load_head, load_key, inst));
 }
 
 static void

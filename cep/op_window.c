@@ -819,90 +819,77 @@ read_acc(cep_rd *r, struct acc *a)
 /* Per key: its value as the entry's key; its windows as the value.  The
  * entry with an empty key holds the watermark and the held records. */
 static cep_err
+save_key(void *arg, uint32_t slot, cep_buf *val)
+{
+	struct window_inst *w  = arg;
+	struct kstate      *ks = &w->ks[slot];
+
+	cep_buf_put_varint(val, ks->n);
+	for (uint32_t i = 0; i < ks->n; i++) {
+		cep_buf_put_i64(val, ks->w[i].start);
+		cep_buf_put_i64(val, ks->w[i].end);
+		for (size_t a = 0; a < w->c->naggs; a++) {
+			put_acc(val, &ks->w[i].acc[a]);
+		}
+	}
+	return (CEP_OK);
+}
+
+static cep_err
 window_save(void *inst, const char *ns, cep_state_out *out)
 {
 	struct window_inst *w = inst;
-	cep_buf             k, v;
-	cep_err             rv = CEP_OK;
+	cep_buf             head;
+	cep_err             rv;
 
-	cep_buf_init(&k);
-	cep_buf_init(&v);
-	cep_buf_put_i64(&v, w->wm);
-	rv = cep_reorder_save(&w->held, &v);
-	if (rv == CEP_OK) {
-		rv = cep_state_put(out, ns, "", 0, v.data, v.len);
+	cep_buf_init(&head);
+	cep_buf_put_i64(&head, w->wm);
+	if ((rv = cep_reorder_save(&w->held, &head)) == CEP_OK) {
+		rv = cep_keytab_save(&w->keys, ns, out, &head, save_key, w);
 	}
-	for (uint32_t s = 0; rv == CEP_OK && s < w->keys.n; s++) {
-		struct kstate *ks = &w->ks[s];
-		if (!cep_keytab_used(&w->keys, s)) {
-			continue;
-		}
-		cep_buf_reset(&k);
-		cep_buf_reset(&v);
-		cep_buf_put_u8(&k, 1); /* after the empty key */
-		cep_keytab_put_val(&k, cep_keytab_key(&w->keys, s));
-		cep_buf_put_varint(&v, ks->n);
-		for (uint32_t i = 0; i < ks->n; i++) {
-			cep_buf_put_i64(&v, ks->w[i].start);
-			cep_buf_put_i64(&v, ks->w[i].end);
-			for (size_t a = 0; a < w->c->naggs; a++) {
-				put_acc(&v, &ks->w[i].acc[a]);
-			}
-		}
-		if ((rv = cep_buf_status(&k)) == CEP_OK &&
-		    (rv = cep_buf_status(&v)) == CEP_OK) {
-			rv = cep_state_put(
-			    out, ns, k.data, k.len, v.data, v.len);
-		}
-	}
-	cep_buf_fini(&k);
-	cep_buf_fini(&v);
+	cep_buf_fini(&head);
 	return (rv);
 }
 
 static cep_err
-load_entry(
-    void *arg, const void *key, size_t klen, const void *val, size_t vlen)
+load_head(void *arg, cep_rd *val)
 {
 	struct window_inst *w = arg;
-	cep_rd              kr, r;
-	cep_val             kv;
+
+	w->wm = cep_rd_i64(val);
+	return (cep_reorder_load(&w->held, val));
+}
+
+static cep_err
+load_key(void *arg, const cep_val *key, cep_rd *val)
+{
+	struct window_inst *w = arg;
 	uint32_t            slot;
 	uint64_t            n;
 	cep_err             rv;
 
-	cep_rd_init(&r, val, vlen);
-	if (klen == 0) {
-		w->wm = cep_rd_i64(&r);
-		return (cep_reorder_load(&w->held, &r));
-	}
-	cep_rd_init(&kr, key, klen);
-	if (cep_rd_u8(&kr) != 1 ||
-	    (rv = cep_keytab_read_val(&kr, &kv)) != CEP_OK) {
-		return (CEP_ECORRUPT);
-	}
-	if ((rv = key_state(w, &kv, &slot)) != CEP_OK) {
+	if ((rv = key_state(w, key, &slot)) != CEP_OK) {
 		return (rv);
 	}
-	n = cep_rd_varint(&r);
-	if (n > vlen) {
+	n = cep_rd_varint(val);
+	if (n > cep_rd_left(val)) {
 		return (CEP_ECORRUPT);
 	}
 	for (uint64_t i = 0; i < n; i++) {
-		int64_t     start = cep_rd_i64(&r), end = cep_rd_i64(&r);
+		int64_t     start = cep_rd_i64(val), end = cep_rd_i64(val);
 		struct win *win;
-		if ((rv = cep_rd_status(&r)) != CEP_OK || end <= start ||
+		if ((rv = cep_rd_status(val)) != CEP_OK || end <= start ||
 		    (rv = find_win(w->c, &w->ks[slot], start, end, &win)) !=
 		        CEP_OK) {
 			return (rv != CEP_OK ? rv : CEP_ECORRUPT);
 		}
 		for (size_t a = 0; a < w->c->naggs; a++) {
-			if ((rv = read_acc(&r, &win->acc[a])) != CEP_OK) {
+			if ((rv = read_acc(val, &win->acc[a])) != CEP_OK) {
 				return (rv);
 			}
 		}
 	}
-	if (cep_rd_left(&r) != 0) {
+	if (cep_rd_left(val) != 0) {
 		return (CEP_ECORRUPT);
 	}
 	return (schedule(w, slot));
@@ -911,7 +898,7 @@ load_entry(
 static cep_err
 window_load(void *inst, const char *ns, cep_state_in *in)
 {
-	return (cep_state_each(in, ns, load_entry, inst));
+	return (cep_keytab_load(in, ns, load_head, load_key, inst));
 }
 
 /* ---- the class and its builder ----------------------------------------- */

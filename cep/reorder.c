@@ -110,30 +110,20 @@ cep_reorder_save(const cep_reorder *r, cep_buf *out)
 cep_err
 cep_reorder_load(cep_reorder *r, cep_rd *in)
 {
-	cep_msgpack_reader *mp = cep_msgpack_reader_create();
-	cep_builder        *b  = cep_builder_create();
-	uint64_t            n  = cep_rd_varint(in);
-	cep_err             rv = mp == NULL || b == NULL ? CEP_ENOMEM : CEP_OK;
+	uint64_t n  = cep_rd_varint(in);
+	cep_err  rv = CEP_OK;
 
-	if (rv == CEP_OK &&
-	    (cep_rd_status(in) != CEP_OK || n > cep_rd_left(in))) {
-		rv = CEP_ECORRUPT;
+	if (cep_rd_status(in) != CEP_OK || n > cep_rd_left(in)) {
+		return (CEP_ECORRUPT);
 	}
 	for (uint64_t i = 0; rv == CEP_OK && i < n; i++) {
 		struct held h;
-		size_t      used;
 		h.ts      = cep_rd_i64(in);
 		h.seq     = cep_rd_u64(in);
 		h.arrival = cep_rd_u64(in);
 		h.khash   = cep_rd_u64(in);
-		if ((rv = cep_rd_status(in)) != CEP_OK ||
-		    cep_msgpack_parse(mp, in->p, cep_rd_left(in), &used, b) !=
-		        CEP_OK) {
-			rv = CEP_ECORRUPT;
-			break;
-		}
-		in->p += used;
-		if ((rv = cep_builder_finish(b, r->slab, &h.ev)) != CEP_OK) {
+		if ((rv = cep_state_read_event(in, r->slab, &h.ev)) !=
+		    CEP_OK) {
 			break;
 		}
 		if ((rv = cep_heap_push(&r->heap, &h)) != CEP_OK) {
@@ -143,7 +133,5 @@ cep_reorder_load(cep_reorder *r, cep_rd *in)
 			r->arrivals = h.arrival + 1;
 		}
 	}
-	cep_msgpack_reader_destroy(mp);
-	cep_builder_destroy(b);
 	return (rv);
 }

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "cep/alloc.h"
+#include "cep/codec.h"
 #include "cep/state.h"
 
 struct entry {
@@ -170,4 +171,27 @@ size_t
 cep_state_mem_count(const cep_state_mem *m)
 {
 	return (m->n);
+}
+
+cep_err
+cep_state_read_event(cep_rd *r, cep_slab *slab, cep_event **out)
+{
+	cep_msgpack_reader *mp = cep_msgpack_reader_create();
+	cep_builder        *b  = cep_builder_create();
+	size_t              used;
+	cep_err             rv = mp == NULL || b == NULL ? CEP_ENOMEM : CEP_OK;
+
+	if (rv == CEP_OK &&
+	    (cep_rd_status(r) != CEP_OK ||
+	        cep_msgpack_parse(mp, r->p, cep_rd_left(r), &used, b) !=
+	            CEP_OK)) {
+		rv = CEP_ECORRUPT;
+	}
+	if (rv == CEP_OK) {
+		r->p += used;
+		rv = cep_builder_finish(b, slab, out);
+	}
+	cep_msgpack_reader_destroy(mp);
+	cep_builder_destroy(b);
+	return (rv);
 }

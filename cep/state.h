@@ -16,7 +16,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "cep/buf.h"
 #include "cep/errors.h"
+#include "cep/event.h"
 
 typedef struct cep_state_out {
 	/* Store an entry (replacing an equal key of the namespace). */
@@ -49,6 +51,10 @@ cep_state_each(
 {
 	return (in->each(in->impl, ns, fn, arg));
 }
+
+/* Events in state are msgpack maps: decode the one at r's position into
+ * slab (refs 1), advancing r; a damaged one is CEP_ECORRUPT. */
+cep_err cep_state_read_event(cep_rd *r, cep_slab *slab, cep_event **out);
 
 /* An in-memory store (not thread-safe). */
 typedef struct cep_state_mem cep_state_mem;
