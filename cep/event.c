@@ -540,7 +540,8 @@ begin(cep_builder *b, int is_map)
 	if (b->depth >= b->max_depth) {
 		return (fail(b, CEP_ELIMIT));
 	}
-	if (cep_grow(&b->frames, &b->frames_cap, (size_t) b->depth + 1,
+	if (b->depth == b->frames_cap &&
+	    cep_grow(&b->frames, &b->frames_cap, (size_t) b->depth + 1,
 	        sizeof(struct frame)) != 0) {
 		return (fail(b, CEP_ENOMEM));
 	}
