@@ -797,8 +797,12 @@ cep_builder_str(cep_builder *b, const char *s, size_t len)
 	v.type  = CEP_T_STR;
 	v.len   = (uint32_t) len;
 	v.u.off = b->data.len;
-	cep_buf_put(&b->data, s, len);
-	cep_buf_put_u8(&b->data, 0);
+	/* room() reserved the bytes: no cep_buf_put checks per string. */
+	if (len > 0) {
+		memcpy(b->data.data + b->data.len, s, len);
+	}
+	b->data.data[b->data.len + len] = '\0';
+	b->data.len += len + 1;
 	return (add_item(b, &v));
 }
 
