@@ -61,8 +61,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return (0);
 	}
 	CHECK(cep_builder_finish(bld, NULL, &ev) == CEP_OK);
-	CHECK(cep_event_verify(ev, ev->size, CEP_EVENT_DEFAULT_MAX_DEPTH) ==
-	    CEP_OK);
+	CHECK(cep_event_verify(ev, ev->size, CEP_EVENT_DEFAULT_MAX_DEPTH, NULL,
+	          NULL) == CEP_OK);
 	cep_buf_init(&first);
 	cep_buf_init(&second);
 	cep_buf_init(&mp);

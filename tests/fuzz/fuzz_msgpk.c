@@ -90,7 +90,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 		CHECK(cep_builder_finish(bld, NULL, &ev) == CEP_OK);
 		CHECK(cep_event_verify(ev, ev->size,
-		          CEP_EVENT_DEFAULT_MAX_DEPTH) == CEP_OK);
+		          CEP_EVENT_DEFAULT_MAX_DEPTH, NULL, NULL) == CEP_OK);
 		check_event(ev);
 		cep_event_unref(ev, NULL);
 	}
