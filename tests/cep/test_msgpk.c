@@ -1221,6 +1221,33 @@ START_TEST(msgpack_and_json_agree)
 }
 END_TEST
 
+START_TEST(msgpack_reads_back_events_as_deep_as_json_allows)
+{
+	cep_json_reader *jr = cep_json_reader_create();
+	char             text[200];
+	cep_event       *from_json;
+	cep_buf          out;
+	size_t           n = 0;
+
+	/* {"a":[[...[1]...]]}: the root map and 63 arrays, the builder's
+	 * limit for both readers. */
+	n += (size_t) snprintf(text, sizeof(text), "{\"a\":");
+	memset(text + n, '[', 63);
+	text[n + 63] = '1';
+	memset(text + n + 64, ']', 63);
+	n += 127;
+	text[n++] = '}';
+	CEP_ASSERT_OK(cep_json_parse(jr, text, n, bld));
+	CEP_ASSERT_OK(cep_builder_finish(bld, NULL, &from_json));
+	cep_buf_init(&out);
+	CEP_ASSERT_OK(cep_msgpack_write_event(&out, from_json));
+	cep_event_unref(parse_bytes(out.data, out.len), NULL);
+	cep_buf_fini(&out);
+	cep_event_unref(from_json, NULL);
+	cep_json_reader_destroy(jr);
+}
+END_TEST
+
 START_TEST(msgpack_write_keeps_inline_field_names)
 {
 	cep_builder *b = cep_builder_create();
@@ -1430,6 +1457,7 @@ msgpk_suite(void)
 	tcase_add_test(t, msgpack_write_event_exactly);
 	tcase_add_test(t, msgpack_round_trips_msgpack_event_msgpack);
 	tcase_add_test(t, msgpack_and_json_agree);
+	tcase_add_test(t, msgpack_reads_back_events_as_deep_as_json_allows);
 	tcase_add_test(t, msgpack_write_keeps_inline_field_names);
 	tcase_add_test(t, msgpack_write_reports_out_of_memory);
 	tcase_add_test(t, msgpack_reader_create_fails_cleanly_without_memory);
