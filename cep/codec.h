@@ -6,10 +6,13 @@
  * a cep_builder (the caller then places the block with
  * cep_builder_finish).  JSON is parsed by YAJL (libyajl, Debian's yajl):
  * its callback interface builds the event with no allocation per event.
- * msgpack is checked by our own bounds walk first (every length prefix
- * against the bytes left, nesting depth capped) because msgpack-c 4.0
- * allocates whatever a length prefix claims; only then does msgpack-c
- * unpack it, into a zone that is cleared and reused for the next object.
+ * msgpack is decoded by our own reader in one pass that checks the bytes
+ * and drives the builder directly: msgpack-c 4.0's C API has no visitor
+ * decoder, only object trees that allocate whatever a length prefix
+ * claims, and the bounds walk we needed against that was already a full
+ * parse.  Every length is held against the bytes left and the builder's
+ * size limit before it is used, so hostile prefixes fail at once without
+ * allocating.  msgpack-c remains the encoder (and the tests' oracle).
  *
  * Number rules (both formats): integers that fit in 64 bits signed are
  * ints; larger integers (up to any number of digits in JSON, uint64 in
@@ -66,11 +69,14 @@ void                cep_msgpack_reader_destroy(cep_msgpack_reader *r);
 
 /* Parse the msgpack object at the start of data[0..len) into b (reset
  * first); *used gets its size.  CEP_OK: b holds a finished event.
- * CEP_EAGAIN: the bytes end inside the object (read more, call again);
- * *used is 0.  CEP_EPARSE / CEP_ELIMIT: malformed, not a map, too deep or
- * too big; *used then says how many bytes to drop to resynchronize (at
- * least 1).  Nesting is capped at the builder's depth limit and at
- * msgpack-c's own, 32 levels. */
+ * CEP_EAGAIN: the bytes end inside the object (read more, call again with
+ * them all); *used is 0 and b holds no event.  CEP_EPARSE / CEP_ELIMIT:
+ * malformed, not a map, too deep or too big; *used then says how many
+ * bytes to drop to resynchronize (at least 1): the whole object when its
+ * extent is known, else 1.  CEP_ENOMEM: out of memory; *used is the
+ * object's size when that was reached, else 0.  Nesting is capped
+ * at the builder's depth limit (CEP_EVENT_DEFAULT_MAX_DEPTH, 64, unless
+ * set), as for JSON. */
 cep_err cep_msgpack_parse(cep_msgpack_reader *r, const void *data, size_t len,
     size_t *used, cep_builder *b);
 const char *cep_msgpack_reader_error(const cep_msgpack_reader *r);

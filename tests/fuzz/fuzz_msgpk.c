@@ -82,15 +82,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (rv != CEP_OK) {
 			CHECK(rv == CEP_EPARSE || rv == CEP_ELIMIT);
 			CHECK(cep_msgpack_reader_error(mr)[0] != '\0');
-			/* The bounds walk must never pass what msgpack-c
-			 * then refuses. */
-			CHECK(strstr(cep_msgpack_reader_error(mr), "msgpack-c") ==
-			      NULL);
 			continue;
 		}
 		CHECK(cep_builder_finish(bld, NULL, &ev) == CEP_OK);
 		CHECK(cep_event_verify(ev, ev->size,
-		          CEP_EVENT_DEFAULT_MAX_DEPTH) == CEP_OK);
+		          CEP_EVENT_DEFAULT_MAX_DEPTH, NULL, NULL) == CEP_OK);
 		check_event(ev);
 		cep_event_unref(ev, NULL);
 	}
