@@ -358,6 +358,26 @@ next_states(nfa_matcher *m, const nfa_run *run, int *stop)
 	return (rc.err);
 }
 
+/* nfa__start_takes says whether the current event begins a partial match:
+ * whether the start run would take it.  A key without state that does not
+ * is left as it was, without state (matcher.c, step_new_key). */
+cep_err
+nfa__start_takes(nfa_matcher *m, int *takes)
+{
+	const nfa_run start = { 0, m->prog->start, 0, -1, -1, NFA_NO_SEQ };
+	struct runctx rc    = { m, &start, 0, CEP_OK };
+	cep_err       rv;
+
+	*takes = 0;
+	if ((rv = decision_graph(&rc)) != CEP_OK) {
+		return (rv);
+	}
+	for (uint32_t i = 0; i < m->nfound && !*takes; i++) {
+		*takes = m->prog->edges[m->found[i]].action == NFA_TAKE;
+	}
+	return (CEP_OK);
+}
+
 /* ---- ordering and emitting matches ------------------------------------ */
 
 /* gather fills m->out with a path's events, oldest first. */
@@ -760,7 +780,6 @@ nfa__process(nfa_matcher *m, nfa_key *k)
 	}
 	at_bound = m->pat->overflow == NFA_OVERFLOW_REJECT_START && max > 0 &&
 	           partial_count(m, k) >= max;
-	m->epoch++;
 	m->nnext = 0;
 	m->ndone = 0;
 	for (uint32_t i = 0; i < k->nruns; i++) {

@@ -286,29 +286,14 @@ ttl_expired(const nfa_matcher *m, const nfa_key *k, int64_t t)
 	        t >= nfa__deadline(k->last_ts, m->pat->key_ttl));
 }
 
-/* step runs the automaton of one key over the event. */
+/* step runs the automaton of one key over the current event. */
 static cep_err
-step(nfa_matcher *m, nfa_key *key, const cep_event *ev, int64_t ts,
-    uint64_t seq, uint32_t slot)
+step(nfa_matcher *m, nfa_key *key)
 {
-	cep_err rv;
-
-	if (ts > key->last_ts) {
-		key->last_ts = ts;
+	if (m->cur_ts > key->last_ts) {
+		key->last_ts = m->cur_ts;
 	}
-	m->cur_ev   = ev;
-	m->cur_ts   = ts;
-	m->cur_seq  = seq;
-	m->cur_slot = slot;
-	rv          = nfa__process(m, key);
-	/* An event stored during the step drops the storing reference; the
-	 * nodes that took it hold their own. */
-	if (slot == 0 && m->cur_slot != 0) {
-		nfa__hist_ev_unref(&m->hist, m->cur_slot);
-	}
-	m->cur_ev   = NULL;
-	m->cur_slot = 0;
-	return (rv);
+	return (nfa__process(m, key));
 }
 
 /* spare_clear drops what the spare key holds. */
@@ -330,20 +315,24 @@ spare_clear(nfa_matcher *m)
 
 /* step_new_key runs the first event of a key that holds no state in the
  * spare key.  Most events start nothing (a card's auth for a rule that
- * begins with a password reset); creating, indexing and freeing a key for
- * each of them would cost an allocation and two index updates per event
- * and pattern.  Only a key left with state moves into a slot of its own,
- * taking the spare's arrays. */
+ * begins with a password reset): those are seen off by nfa__start_takes
+ * alone.  Creating, indexing and freeing a key for each of them would cost
+ * an allocation and two index updates per event and pattern, so only a
+ * key left with state moves into a slot of its own, taking the spare's
+ * arrays. */
 static cep_err
-step_new_key(nfa_matcher *m, const cep_val *v, uint64_t h,
-    const cep_event *ev, int64_t ts, uint64_t seq, uint32_t slot)
+step_new_key(nfa_matcher *m, const cep_val *v, uint64_t h)
 {
 	nfa_key *s = &m->spare;
 	nfa_key *key;
 	nfa_run *arr;
 	uint32_t k, cap;
+	int      takes;
 	cep_err  rv;
 
+	if ((rv = nfa__start_takes(m, &takes)) != CEP_OK || !takes) {
+		return (rv);
+	}
 	if ((rv = start_runs(m, s)) != CEP_OK) {
 		return (rv);
 	}
@@ -352,8 +341,7 @@ step_new_key(nfa_matcher *m, const cep_val *v, uint64_t h,
 	s->nheld   = 0;
 	s->last_ts = NFA_TIME_MIN;
 	s->timer   = NFA_TIME_MAX;
-	if ((rv = step(m, s, ev, ts, seq, slot)) != CEP_OK ||
-	    !holds_state(m, s)) {
+	if ((rv = step(m, s)) != CEP_OK || !holds_state(m, s)) {
 		spare_clear(m);
 		return (rv);
 	}
@@ -381,7 +369,7 @@ step_new_key(nfa_matcher *m, const cep_val *v, uint64_t h,
 	s->nruns       = 0;
 	s->nheld       = 0;
 	s->val         = cep_val_null();
-	key->last_ts   = ts;
+	key->last_ts   = m->cur_ts;
 	if ((rv = nfa__key_set_val(m, key, v)) != CEP_OK ||
 	    (rv = nfa__key_index(m, k)) != CEP_OK) {
 		nfa__key_release(m, k);
@@ -390,9 +378,9 @@ step_new_key(nfa_matcher *m, const cep_val *v, uint64_t h,
 	return (settle(m, k));
 }
 
+/* step_key runs the current event on its key. */
 static cep_err
-process_one(nfa_matcher *m, const cep_event *ev, int64_t ts, uint64_t seq,
-    uint32_t slot)
+step_key(nfa_matcher *m)
 {
 	cep_val   v;
 	uint32_t  k;
@@ -400,28 +388,53 @@ process_one(nfa_matcher *m, const cep_event *ev, int64_t ts, uint64_t seq,
 	uint64_t  h;
 	cep_err   rv;
 
-	if (!extract_key(m, ev, &v)) {
+	if (!extract_key(m, m->cur_ev, &v)) {
 		m->st.bad_key++;
 		return (CEP_OK);
 	}
 	if ((found = find_key(m, &v, &h)) == NULL) {
-		return (step_new_key(m, &v, h, ev, ts, seq, slot));
+		return (step_new_key(m, &v, h));
 	}
 	k = *found;
 	/* A key idle for key_ttl expires before its next event, however the
 	 * watermark moved in between. */
-	if (holds_state(m, &m->keys[k]) && ttl_expired(m, &m->keys[k], ts)) {
+	if (holds_state(m, &m->keys[k]) &&
+	    ttl_expired(m, &m->keys[k], m->cur_ts)) {
 		rv = nfa__expire_key(m, &m->keys[k]);
 		nfa__key_release(m, k);
 		if (rv != CEP_OK) {
 			return (rv);
 		}
-		return (step_new_key(m, &v, h, ev, ts, seq, slot));
+		return (step_new_key(m, &v, h));
 	}
-	if ((rv = step(m, &m->keys[k], ev, ts, seq, slot)) != CEP_OK) {
+	if ((rv = step(m, &m->keys[k])) != CEP_OK) {
 		return (rv);
 	}
 	return (settle(m, k));
+}
+
+/* process_one makes ev the current event (slot: where it is stored, 0 if
+ * it is not) and runs it. */
+static cep_err
+process_one(nfa_matcher *m, const cep_event *ev, int64_t ts, uint64_t seq,
+    uint32_t slot)
+{
+	cep_err rv;
+
+	m->cur_ev   = ev;
+	m->cur_ts   = ts;
+	m->cur_seq  = seq;
+	m->cur_slot = slot;
+	m->epoch++;
+	rv = step_key(m);
+	/* An event stored during the step drops the storing reference; the
+	 * nodes that took it hold their own. */
+	if (slot == 0 && m->cur_slot != 0) {
+		nfa__hist_ev_unref(&m->hist, m->cur_slot);
+	}
+	m->cur_ev   = NULL;
+	m->cur_slot = 0;
+	return (rv);
 }
 
 static int

@@ -286,8 +286,10 @@ struct nfa_matcher {
 	size_t             order_n_cap;
 };
 
-/* exec.c: one key's step over the current event, time advance, skips. */
+/* exec.c: one key's step over the current event, time advance, skips.
+ * Conditions of the current event are cached until m->epoch changes. */
 cep_err nfa__process(nfa_matcher *m, nfa_key *k);
+cep_err nfa__start_takes(nfa_matcher *m, int *takes);
 cep_err nfa__advance_key(nfa_matcher *m, nfa_key *k, int64_t t);
 cep_err nfa__expire_key(nfa_matcher *m, nfa_key *k);
 cep_err nfa__flush_held(nfa_matcher *m, nfa_key *k);
