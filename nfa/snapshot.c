@@ -8,20 +8,24 @@
  *	7 varint counters (events, late, bad_key, matches, timeouts,
  *	    dropped, expired)
  *	symbols: n, then (old id, name) - the field names the events use
- *	events:  n, then (slot, ts, seq, block)
- *	nodes:   n, then (index, event slot, previous node, step)
+ *	events:  n, then (ts, seq, block): slots 1..n
+ *	nodes:   n, then (event slot, previous node, step): nodes 1..n
  *	keys:    n, then (index, value, last_ts, runs, held matches)
  *	free key slots: n, then their indices in free-list order
  *	buffer:  n, then (ts, seq, slot)
  *
- * Pool indices are kept as they are, so a restored matcher is the same
- * matcher; so is the order of the free key slots, since the slot a new key
- * takes orders its timers and its flush at the end.  Symbols are saved by
- * name because another process numbers them differently; event blocks are
- * remapped on restore.  Reference
- * counts are not saved: restore recounts them from the structure, which
- * also proves every stored event and node is referenced and every chain
- * of nodes ends (a damaged snapshot is refused, never trusted).
+ * Events and nodes are renumbered densely, in pool order, so that no index
+ * in a snapshot exceeds what the snapshot itself holds: a damaged or
+ * hostile one cannot make restore size a pool beyond its own length.
+ * Nothing orders by those indices (the pools' free lists are rebuilt in
+ * any order).  Key slots are kept as they are, free ones included, since
+ * the slot a new key takes orders its timers and its flush at the end;
+ * every slot is listed, so they too are bounded by the snapshot's length.
+ * Symbols are saved by name because another process numbers them
+ * differently; event blocks are remapped on restore.  Reference counts are
+ * not saved: restore recounts them from the structure, which also proves
+ * every stored event and node is referenced and every chain of nodes ends
+ * (a damaged snapshot is refused, never trusted).
  */
 #include <string.h>
 
@@ -29,8 +33,7 @@
 #include "nfa/nfa_impl.h"
 
 #define MAGIC 0x4d504543u /* "CEPM" */
-#define VERSION 2u
-#define MAX_INDEX (1u << 30)
+#define VERSION 3u
 
 /* ---- saving ------------------------------------------------------------ */
 
@@ -46,7 +49,7 @@ static int
 sym_eq(const void *ctx, uint32_t i)
 {
 	const struct symset *s = ((const void *const *) ctx)[0];
-	cep_sym              w = *(const cep_sym *) ((const void *const *) ctx)[1];
+	cep_sym w = *(const cep_sym *) ((const void *const *) ctx)[1];
 
 	return (s->syms[i] == w);
 }
@@ -54,9 +57,9 @@ sym_eq(const void *ctx, uint32_t i)
 static void
 collect_sym(void *arg, cep_sym sym)
 {
-	struct symset *s       = arg;
-	const void    *ctx[2]  = { s, &sym };
-	uint64_t       h       = cep_hash64(&sym, sizeof(sym), 0);
+	struct symset *s      = arg;
+	const void    *ctx[2] = { s, &sym };
+	uint64_t       h      = cep_hash64(&sym, sizeof(sym), 0);
 
 	if (s->failed || cep_htab_find(&s->seen, h, sym_eq, ctx) != NULL) {
 		return;
@@ -69,12 +72,52 @@ collect_sym(void *arg, cep_sym sym)
 	s->syms[s->n++] = sym;
 }
 
+/* Dense numbers of the live events and nodes, by pool index (0 stays 0). */
+struct renumber {
+	uint32_t *ev;
+	uint32_t *node;
+};
+
+/* renumber_pools numbers the live events and nodes 1, 2, ... in pool
+ * order. */
+static cep_err
+renumber_pools(const nfa_hist *h, struct renumber *rn)
+{
+	uint32_t next = 0;
+
+	rn->ev   = cep_calloc(h->nevs + 1, sizeof(uint32_t));
+	rn->node = cep_calloc(h->nnodes + 1, sizeof(uint32_t));
+	if (rn->ev == NULL || rn->node == NULL) {
+		return (CEP_ENOMEM);
+	}
+	for (uint32_t i = 1; i < h->nevs; i++) {
+		if (h->evs[i].ev != NULL) {
+			rn->ev[i] = ++next;
+		}
+	}
+	next = 0;
+	for (uint32_t i = 1; i < h->nnodes; i++) {
+		if (h->nodes[i].refs > 0) {
+			rn->node[i] = ++next;
+		}
+	}
+	return (CEP_OK);
+}
+
 static void
-put_runs(cep_buf *b, const nfa_run *runs, uint32_t n)
+renumber_fini(const nfa_hist *h, struct renumber *rn)
+{
+	cep_free(rn->ev, (h->nevs + (size_t) 1) * sizeof(uint32_t));
+	cep_free(rn->node, (h->nnodes + (size_t) 1) * sizeof(uint32_t));
+}
+
+static void
+put_runs(
+    cep_buf *b, const struct renumber *rn, const nfa_run *runs, uint32_t n)
 {
 	cep_buf_put_varint(b, n);
 	for (uint32_t i = 0; i < n; i++) {
-		cep_buf_put_varint(b, runs[i].node);
+		cep_buf_put_varint(b, rn->node[runs[i].node]);
 		cep_buf_put_varint(b, runs[i].state);
 		cep_buf_put_i64(b, runs[i].start_ts);
 		cep_buf_put_i64(b, runs[i].prev_ts);
@@ -88,7 +131,9 @@ nfa_matcher_save(const nfa_matcher *m, cep_buf *b)
 	const nfa_hist        *h = &m->hist;
 	const struct buffered *buf;
 	struct symset          syms;
+	struct renumber        rn = { NULL, NULL };
 	uint64_t               n;
+	cep_err                rv;
 
 	if (m->failed != CEP_OK) {
 		return (m->failed);
@@ -126,12 +171,15 @@ nfa_matcher_save(const nfa_matcher *m, cep_buf *b)
 	if (syms.failed) {
 		return (CEP_ENOMEM);
 	}
+	if ((rv = renumber_pools(h, &rn)) != CEP_OK) {
+		renumber_fini(h, &rn);
+		return (rv);
+	}
 
 	cep_buf_put_varint(b, h->ev_live);
 	for (uint32_t i = 1; i < h->nevs; i++) {
 		const nfa_evslot *s = &h->evs[i];
 		if (s->ev != NULL) {
-			cep_buf_put_varint(b, i);
 			cep_buf_put_i64(b, s->ts);
 			cep_buf_put_u64(b, s->seq);
 			cep_buf_put_blob(b, s->ev, s->ev->size);
@@ -141,9 +189,8 @@ nfa_matcher_save(const nfa_matcher *m, cep_buf *b)
 	for (uint32_t i = 1; i < h->nnodes; i++) {
 		const nfa_node *nd = &h->nodes[i];
 		if (nd->refs > 0) {
-			cep_buf_put_varint(b, i);
-			cep_buf_put_varint(b, nd->ev);
-			cep_buf_put_varint(b, nd->prev);
+			cep_buf_put_varint(b, rn.ev[nd->ev]);
+			cep_buf_put_varint(b, rn.node[nd->prev]);
 			cep_buf_put_varint(b, nd->step);
 		}
 	}
@@ -156,8 +203,8 @@ nfa_matcher_save(const nfa_matcher *m, cep_buf *b)
 		cep_buf_put_varint(b, k);
 		cep_keytab_put_val(b, &key->val);
 		cep_buf_put_i64(b, key->last_ts);
-		put_runs(b, key->runs, key->nruns);
-		put_runs(b, key->held, key->nheld);
+		put_runs(b, &rn, key->runs, key->nruns);
+		put_runs(b, &rn, key->held, key->nheld);
 	}
 	n = 0;
 	for (uint32_t k = m->key_free; k != UINT32_MAX;
@@ -175,8 +222,9 @@ nfa_matcher_save(const nfa_matcher *m, cep_buf *b)
 	for (uint64_t i = 0; i < n; i++) {
 		cep_buf_put_i64(b, buf[i].ts);
 		cep_buf_put_u64(b, buf[i].seq);
-		cep_buf_put_varint(b, buf[i].slot);
+		cep_buf_put_varint(b, rn.ev[buf[i].slot]);
 	}
+	renumber_fini(h, &rn);
 	return (cep_buf_status(b));
 }
 
@@ -194,7 +242,8 @@ symmap_eq(const void *ctx, uint32_t i)
 {
 	const struct symmap *sm = ((const void *const *) ctx)[0];
 
-	return (sm->from[i] == *(const cep_sym *) ((const void *const *) ctx)[1]);
+	return (
+	    sm->from[i] == *(const cep_sym *) ((const void *const *) ctx)[1]);
 }
 
 static cep_sym
@@ -202,8 +251,8 @@ symmap_get(void *arg, cep_sym old)
 {
 	struct symmap *sm     = arg;
 	const void    *ctx[2] = { sm, &old };
-	uint32_t      *i      = cep_htab_find(&sm->index,
-	                cep_hash64(&old, sizeof(old), 0), symmap_eq, ctx);
+	uint32_t      *i      = cep_htab_find(
+	              &sm->index, cep_hash64(&old, sizeof(old), 0), symmap_eq, ctx);
 
 	return (i == NULL ? CEP_SYM_NONE : sm->to[*i]);
 }
@@ -242,8 +291,8 @@ read_symbols(cep_rd *r, struct symmap *sm)
 		const char *name = cep_rd_blob(r, &len);
 		/* No symbol has an empty or over-long name: such a name is
 		 * damage, not a full symbol table. */
-		if (cep_rd_status(r) != CEP_OK || old == 0 || old > UINT32_MAX ||
-		    len == 0 || len > CEP_SYM_MAX_LEN ||
+		if (cep_rd_status(r) != CEP_OK || old == 0 ||
+		    old > UINT32_MAX || len == 0 || len > CEP_SYM_MAX_LEN ||
 		    symmap_get(sm, (cep_sym) old) != CEP_SYM_NONE) {
 			return (CEP_ECORRUPT);
 		}
@@ -260,31 +309,6 @@ read_symbols(cep_rd *r, struct symmap *sm)
 	return (CEP_OK);
 }
 
-/* place_event puts a block at an exact slot, extending the pool. */
-static cep_err
-place_event(nfa_hist *h, uint32_t slot, cep_event *ev, int64_t ts,
-    uint64_t seq)
-{
-	if (slot >= h->nevs) {
-		if (cep_grow(&h->evs, &h->evs_cap, (size_t) slot + 1,
-		        sizeof(nfa_evslot)) != 0) {
-			return (CEP_ENOMEM);
-		}
-		memset(&h->evs[h->nevs], 0,
-		    (slot + 1 - h->nevs) * sizeof(nfa_evslot));
-		h->nevs = slot + 1;
-	}
-	if (h->evs[slot].ev != NULL) {
-		return (CEP_ECORRUPT);
-	}
-	h->evs[slot].ev  = ev;
-	h->evs[slot].ts  = ts;
-	h->evs[slot].seq = seq;
-	h->ev_live++;
-	h->ev_bytes += ev->size;
-	return (CEP_OK);
-}
-
 static cep_err
 read_events(cep_rd *r, nfa_hist *h, struct symmap *sm)
 {
@@ -294,17 +318,17 @@ read_events(cep_rd *r, nfa_hist *h, struct symmap *sm)
 		return (CEP_ECORRUPT);
 	}
 	for (uint64_t i = 0; i < n; i++) {
-		uint64_t    slot = cep_rd_varint(r);
-		int64_t     ts   = cep_rd_i64(r);
-		uint64_t    seq  = cep_rd_u64(r);
+		int64_t     ts  = cep_rd_i64(r);
+		uint64_t    seq = cep_rd_u64(r);
 		size_t      len;
 		const void *bytes = cep_rd_blob(r, &len);
 		cep_event  *ev;
+		uint32_t    slot;
 		cep_err     rv;
 
-		if (cep_rd_status(r) != CEP_OK || slot == 0 ||
-		    slot >= MAX_INDEX ||
-		    len > CEP_EVENT_DEFAULT_MAX_BYTES || len < sizeof(cep_event)) {
+		if (cep_rd_status(r) != CEP_OK ||
+		    len > CEP_EVENT_DEFAULT_MAX_BYTES ||
+		    len < sizeof(cep_event)) {
 			return (CEP_ECORRUPT);
 		}
 		/* The blob sits at any offset of the snapshot: verify the
@@ -320,12 +344,13 @@ read_events(cep_rd *r, nfa_hist *h, struct symmap *sm)
 		}
 		ev->refs  = 1;
 		ev->flags = CEP_EVF_SLAB;
-		if ((rv = cep_event_remap_syms(ev, symmap_get, sm)) != CEP_OK ||
-		    (rv = place_event(h, (uint32_t) slot, ev, ts, seq)) !=
-		        CEP_OK) {
+		if ((rv = cep_event_remap_syms(ev, symmap_get, sm)) !=
+		        CEP_OK ||
+		    (rv = nfa__hist_adopt(h, ev, ts, seq, &slot)) != CEP_OK) {
 			cep_event_unref(ev, h->slab);
 			return (rv);
 		}
+		h->evs[slot].refs = 0; /* recount counts the references */
 	}
 	return (CEP_OK);
 }
@@ -338,32 +363,24 @@ read_nodes(cep_rd *r, nfa_hist *h, size_t nleaves)
 	if (n > cep_rd_left(r)) {
 		return (CEP_ECORRUPT);
 	}
-	for (uint64_t i = 0; i < n; i++) {
-		uint64_t idx  = cep_rd_varint(r);
+	if (cep_grow(&h->nodes, &h->nodes_cap, (size_t) n + 1,
+	        sizeof(nfa_node)) != 0) {
+		return (CEP_ENOMEM);
+	}
+	memset(h->nodes, 0, ((size_t) n + 1) * sizeof(nfa_node));
+	h->nnodes = (uint32_t) n + 1;
+	for (uint64_t i = 1; i <= n; i++) {
 		uint64_t ev   = cep_rd_varint(r);
 		uint64_t prev = cep_rd_varint(r);
 		uint64_t step = cep_rd_varint(r);
 
-		if (cep_rd_status(r) != CEP_OK || idx == 0 || idx >= MAX_INDEX ||
-		    ev == 0 || ev >= h->nevs || h->evs[ev].ev == NULL ||
-		    prev >= MAX_INDEX || step >= nleaves) {
+		if (cep_rd_status(r) != CEP_OK || ev == 0 || ev >= h->nevs ||
+		    prev > n || step >= nleaves) {
 			return (CEP_ECORRUPT);
 		}
-		if (idx >= h->nnodes) {
-			if (cep_grow(&h->nodes, &h->nodes_cap, (size_t) idx + 1,
-			        sizeof(nfa_node)) != 0) {
-				return (CEP_ENOMEM);
-			}
-			memset(&h->nodes[h->nnodes], 0,
-			    (idx + 1 - h->nnodes) * sizeof(nfa_node));
-			h->nnodes = (uint32_t) idx + 1;
-		}
-		if (h->nodes[idx].ev != 0) {
-			return (CEP_ECORRUPT);
-		}
-		h->nodes[idx].ev   = (uint32_t) ev;
-		h->nodes[idx].prev = (uint32_t) prev;
-		h->nodes[idx].step = (uint16_t) step;
+		h->nodes[i].ev   = (uint32_t) ev;
+		h->nodes[i].prev = (uint32_t) prev;
+		h->nodes[i].step = (uint16_t) step;
 		h->node_live++;
 	}
 	return (CEP_OK);
@@ -439,8 +456,7 @@ read_keys(cep_rd *r, nfa_matcher *m, uint8_t **restored, size_t *cap,
 
 		/* The slots are the live keys and the free slots listed
 		 * after them, a byte each at least. */
-		if (cep_rd_status(r) != CEP_OK || idx >= MAX_INDEX ||
-		    idx >= n + cep_rd_left(r)) {
+		if (cep_rd_status(r) != CEP_OK || idx >= n + cep_rd_left(r)) {
 			return (CEP_ECORRUPT);
 		}
 		while (m->nkeys <= idx) {
@@ -478,8 +494,8 @@ read_keys(cep_rd *r, nfa_matcher *m, uint8_t **restored, size_t *cap,
  * be every slot.  They are freed last first, so that the list comes out
  * in the saved order. */
 static cep_err
-read_free_keys(cep_rd *r, nfa_matcher *m, uint8_t **restored, size_t *cap,
-    uint64_t nlive)
+read_free_keys(
+    cep_rd *r, nfa_matcher *m, uint8_t **restored, size_t *cap, uint64_t nlive)
 {
 	uint64_t  n = cep_rd_varint(r);
 	uint64_t  total;
@@ -535,7 +551,7 @@ read_buffer(cep_rd *r, nfa_matcher *m)
 	for (uint64_t i = 0; i < n; i++) {
 		struct buffered b;
 		uint64_t        slot;
-		b.ts = cep_rd_i64(r);
+		b.ts  = cep_rd_i64(r);
 		b.seq = cep_rd_u64(r);
 		slot  = cep_rd_varint(r);
 		if (cep_rd_status(r) != CEP_OK || slot == 0 ||
@@ -573,7 +589,8 @@ recount(nfa_matcher *m)
 		if (h->nodes[i].ev != 0) {
 			uint32_t p = h->nodes[i].prev;
 			h->evs[h->nodes[i].ev].refs++;
-			if (p != 0 && (p >= h->nnodes || h->nodes[p].ev == 0)) {
+			if (p != 0 &&
+			    (p >= h->nnodes || h->nodes[p].ev == 0)) {
 				return (CEP_ECORRUPT);
 			}
 			nfa__hist_ref(h, p);
@@ -676,7 +693,7 @@ nfa_matcher_restore(nfa_matcher *m, const void *data, size_t len)
 {
 	struct symmap sm;
 	cep_rd        r;
-	uint8_t      *restored = NULL;
+	uint8_t      *restored     = NULL;
 	size_t        restored_cap = 0;
 	uint64_t      nlive        = 0;
 	cep_err       rv;
