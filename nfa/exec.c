@@ -68,7 +68,7 @@ materialize(nfa_matcher *m, uint32_t node)
 	}
 	/* Walk from the newest event, filling each step from its end. */
 	for (uint32_t n = node; n != 0; n = h->nodes[n].prev) {
-		uint16_t s = h->nodes[n].step;
+		uint16_t s                     = h->nodes[n].step;
 		m->mat_events[--m->mat_pos[s]] = h->evs[h->nodes[n].ev].ev;
 	}
 	return (CEP_OK);
@@ -83,8 +83,8 @@ struct runctx {
 };
 
 static cep_err
-step_events(void *arg, uint32_t step, const cep_event *const **events,
-    size_t *n)
+step_events(
+    void *arg, uint32_t step, const cep_event *const **events, size_t *n)
 {
 	struct runctx *rc = arg;
 	nfa_matcher   *m  = rc->m;
@@ -194,11 +194,12 @@ decision_graph(struct runctx *rc)
 			if (e->action == NFA_PROCEED) {
 				rv = push_state(m, &depth, e->to);
 			} else {
-				size_t cap = m->found_cap;
-				rv = cep_grow(&m->found, &cap, (size_t) m->nfound + 1,
-				         sizeof(uint32_t)) != 0
-				         ? CEP_ENOMEM
-				         : CEP_OK;
+				size_t cap   = m->found_cap;
+				rv           = cep_grow(&m->found, &cap,
+				                   (size_t) m->nfound + 1,
+				                   sizeof(uint32_t)) != 0
+				              ? CEP_ENOMEM
+				              : CEP_OK;
 				m->found_cap = (uint32_t) cap;
 				if (rv == CEP_OK) {
 					m->found[m->nfound++] = ei;
@@ -230,7 +231,8 @@ final_after_proceed(struct runctx *rc, uint16_t from, uint16_t *final)
 		const nfa_state *s = &p->states[stack[--depth]];
 		for (uint32_t i = 0; i < s->nedges; i++) {
 			const nfa_edge *e = &p->edges[s->edge0 + i];
-			if (e->action != NFA_PROCEED || !cond_holds(rc, e->cond)) {
+			if (e->action != NFA_PROCEED ||
+			    !cond_holds(rc, e->cond)) {
 				continue;
 			}
 			if (p->states[e->to].type == NFA_ST_FINAL) {
@@ -255,7 +257,7 @@ append_run(nfa_run **arr, uint32_t *n, uint32_t *cap, const nfa_run *r)
 	if (cep_grow(arr, &c, (size_t) *n + 1, sizeof(nfa_run)) != 0) {
 		return (CEP_ENOMEM);
 	}
-	*cap          = (uint32_t) c;
+	*cap           = (uint32_t) c;
 	(*arr)[(*n)++] = *r;
 	return (CEP_OK);
 }
@@ -447,7 +449,7 @@ seq_list(nfa_matcher *m, uint32_t node, size_t *used, size_t *len)
 	}
 	*len = n;
 	for (uint32_t i = node; i != 0; i = h->nodes[i].prev) {
-		const nfa_evslot *e = &h->evs[h->nodes[i].ev];
+		const nfa_evslot *e        = &h->evs[h->nodes[i].ev];
 		m->order_seqs[*used + --n] = e->seq;
 		m->order_seqs[*used + --n] = (uint64_t) e->ts ^ (1ull << 63);
 	}
@@ -469,8 +471,9 @@ seq_less(const nfa_matcher *m, const struct seqref *a, const struct seqref *b)
 }
 
 /* sort_runs orders runs by their events' positions (compared event by
- * event, in the order they were processed): a stable merge sort, as the matches completing on one
- * event can be many.  Its workspace lives in the matcher. */
+ * event, in the order they were processed): a stable merge sort, as the
+ * matches completing on one event can be many.  Its workspace lives in the
+ * matcher. */
 static cep_err
 sort_runs(nfa_matcher *m, nfa_run *runs, uint32_t n)
 {
@@ -499,11 +502,11 @@ sort_runs(nfa_matcher *m, nfa_run *runs, uint32_t n)
 			uint32_t i = lo, j = mid, o = lo;
 			while (i < mid || j < hi) {
 				int right = j < hi &&
-				            (i >= mid ||
-				                seq_less(m, &w[j].ref, &w[i].ref));
-				uint32_t from   = right ? j++ : i++;
-				w[o].tmp_ref    = w[from].ref;
-				w[o].tmp_run    = runs[from];
+				    (i >= mid ||
+				        seq_less(m, &w[j].ref, &w[i].ref));
+				uint32_t from = right ? j++ : i++;
+				w[o].tmp_ref  = w[from].ref;
+				w[o].tmp_run  = runs[from];
 				o++;
 			}
 		}
@@ -531,8 +534,8 @@ before(int64_t ta, uint64_t sa, int64_t tb, uint64_t sb)
  * strategy's pruning event for a match and whether runs starting exactly
  * there are pruned too; 0 when the strategy prunes nothing for it. */
 static int
-pruning_pos(nfa_matcher *m, const nfa_run *match, int64_t *ts,
-    uint64_t *seq, int *inclusive)
+pruning_pos(nfa_matcher *m, const nfa_run *match, int64_t *ts, uint64_t *seq,
+    int *inclusive)
 {
 	const nfa_hist   *h    = &m->hist;
 	uint16_t          step = m->prog->skip_step;
@@ -565,7 +568,8 @@ pruning_pos(nfa_matcher *m, const nfa_run *match, int64_t *ts,
 			*ts   = e->ts;
 			*seq  = e->seq;
 			found = 1;
-			/* Walking backwards: the first hit is the last event. */
+			/* Walking backwards: the first hit is the last event.
+			 */
 			if (m->pat->skip == NFA_SKIP_TO_LAST) {
 				return (1);
 			}
@@ -585,8 +589,8 @@ prune(nfa_matcher *m, nfa_run *runs, uint32_t n, int64_t ts, uint64_t seq,
 		uint64_t s  = runs[i].start_seq;
 		int64_t  t  = runs[i].start_ts;
 		int      go = s != NFA_NO_SEQ &&
-		         (before(t, s, ts, seq) ||
-		             (inclusive && t == ts && s == seq));
+		    (before(t, s, ts, seq) ||
+		        (inclusive && t == ts && s == seq));
 		if (go) {
 			nfa__hist_unref(&m->hist, runs[i].node);
 		} else {
@@ -612,16 +616,20 @@ emit_held(nfa_matcher *m, nfa_key *k, int gate)
 		int      inclusive;
 
 		/* Runs are sorted by start, the start run (no start) last. */
-		if (gate && k->nruns > 0 && k->runs[0].start_seq != NFA_NO_SEQ &&
+		if (gate && k->nruns > 0 &&
+		    k->runs[0].start_seq != NFA_NO_SEQ &&
 		    before(k->runs[0].start_ts, k->runs[0].start_seq,
 		        first.start_ts, first.start_seq)) {
 			break;
 		}
-		memmove(k->held, k->held + 1, (k->nheld - 1) * sizeof(nfa_run));
+		memmove(
+		    k->held, k->held + 1, (k->nheld - 1) * sizeof(nfa_run));
 		k->nheld--;
 		if (pruning_pos(m, &first, &ts, &seq, &inclusive)) {
-			k->nruns = prune(m, k->runs, k->nruns, ts, seq, inclusive);
-			k->nheld = prune(m, k->held, k->nheld, ts, seq, inclusive);
+			k->nruns =
+			    prune(m, k->runs, k->nruns, ts, seq, inclusive);
+			k->nheld =
+			    prune(m, k->held, k->nheld, ts, seq, inclusive);
 		}
 		rv = emit(m, k, &first, 0);
 		nfa__hist_unref(&m->hist, first.node);
@@ -650,7 +658,8 @@ complete(nfa_matcher *m, nfa_key *k)
 			nfa__hist_unref(&m->hist, m->done[i].node);
 			if (rv != CEP_OK) {
 				for (uint32_t j = i + 1; j < m->ndone; j++) {
-					nfa__hist_unref(&m->hist, m->done[j].node);
+					nfa__hist_unref(
+					    &m->hist, m->done[j].node);
 				}
 				m->ndone = 0;
 				return (rv);
@@ -697,7 +706,7 @@ partial_count(const nfa_matcher *m, const nfa_key *k)
 static void
 bound(nfa_matcher *m, nfa_key *k)
 {
-	uint64_t max = m->pat->max_partial_matches;
+	uint64_t max  = m->pat->max_partial_matches;
 	uint32_t live = partial_count(m, k), excess, keep_tail;
 
 	if (max == 0 || live <= max) {
@@ -774,12 +783,8 @@ nfa__process(nfa_matcher *m, nfa_key *k)
 	int      at_bound;
 	cep_err  rv;
 
-	if (k->timer <= m->cur_ts &&
-	    (rv = nfa__advance_key(m, k, m->cur_ts)) != CEP_OK) {
-		return (rv);
-	}
 	at_bound = m->pat->overflow == NFA_OVERFLOW_REJECT_START && max > 0 &&
-	           partial_count(m, k) >= max;
+	    partial_count(m, k) >= max;
 	m->nnext = 0;
 	m->ndone = 0;
 	for (uint32_t i = 0; i < k->nruns; i++) {
@@ -795,7 +800,7 @@ nfa__process(nfa_matcher *m, nfa_key *k)
 			 * though matches it completed stand. */
 			drop_results(m, next_from, m->ndone);
 		} else if (at_bound && is_start(m, &k->runs[i]) &&
-		           m->nnext > next_from) {
+		    m->nnext > next_from) {
 			refuse_starts(m, next_from);
 		}
 	}
@@ -826,12 +831,13 @@ timed_out(const nfa_matcher *m, const nfa_run *r, int64_t t)
 		return (0);
 	}
 	return ((gap > 0 && t >= nfa__deadline(r->prev_ts, gap)) ||
-	        (m->prog->within > 0 &&
-	            t >= nfa__deadline(r->start_ts, m->prog->within)));
+	    (m->prog->within > 0 &&
+	        t >= nfa__deadline(r->start_ts, m->prog->within)));
 }
 
-cep_err
-nfa__advance_key(nfa_matcher *m, nfa_key *k, int64_t t)
+/* time_out times out the runs of key k whose deadline is t or earlier. */
+static cep_err
+time_out(nfa_matcher *m, nfa_key *k, int64_t t)
 {
 	uint32_t kept = 0;
 	cep_err  rv   = CEP_OK;
@@ -843,7 +849,8 @@ nfa__advance_key(nfa_matcher *m, nfa_key *k, int64_t t)
 	for (uint32_t i = 0; i < k->nruns; i++) {
 		nfa_run *r = &k->runs[i];
 		if (rv != CEP_OK || !timed_out(m, r, t)) {
-			/* After a failure the rest stays, to be freed later. */
+			/* After a failure the rest stays, to be freed later.
+			 */
 			k->runs[kept++] = *r;
 			continue;
 		}
@@ -881,12 +888,13 @@ nfa__flush_held(nfa_matcher *m, nfa_key *k)
 	return (emit_held(m, k, 0));
 }
 
-cep_err
-nfa__expire_key(nfa_matcher *m, nfa_key *k)
+/* expire ends a key idle for key_ttl: its partial matches time out,
+ * then what was complete goes out. */
+static cep_err
+expire(nfa_matcher *m, nfa_key *k)
 {
 	cep_err rv = CEP_OK;
 
-	/* Its partial matches time out, then what was complete goes out. */
 	for (uint32_t i = 0; i < k->nruns; i++) {
 		nfa_run *r = &k->runs[i];
 		if (rv == CEP_OK && m->pat->timeouts && r->node != 0) {
@@ -902,8 +910,9 @@ nfa__expire_key(nfa_matcher *m, nfa_key *k)
 	return (rv);
 }
 
-int64_t
-nfa__next_deadline(const nfa_matcher *m, const nfa_key *k)
+/* runs_deadline is the earliest max_gap or within deadline of k's runs. */
+static int64_t
+runs_deadline(const nfa_matcher *m, const nfa_key *k)
 {
 	int64_t next = NFA_TIME_MAX;
 
@@ -921,9 +930,46 @@ nfa__next_deadline(const nfa_matcher *m, const nfa_key *k)
 			next = nfa__deadline(r->start_ts, m->prog->within);
 		}
 	}
-	if (m->pat->key_ttl > 0 && (partial_count(m, k) > 0 || k->nheld > 0)) {
-		int64_t ttl = nfa__deadline(k->last_ts, m->pat->key_ttl);
-		next        = ttl < next ? ttl : next;
-	}
 	return (next);
+}
+
+/* ttl_deadline is when k expires if no event comes, NFA_TIME_MAX when it
+ * holds nothing to expire. */
+static int64_t
+ttl_deadline(const nfa_matcher *m, const nfa_key *k)
+{
+	if (m->pat->key_ttl > 0 && (partial_count(m, k) > 0 || k->nheld > 0)) {
+		return (nfa__deadline(k->last_ts, m->pat->key_ttl));
+	}
+	return (NFA_TIME_MAX);
+}
+
+int64_t
+nfa__next_deadline(const nfa_matcher *m, const nfa_key *k)
+{
+	int64_t runs = runs_deadline(m, k);
+	int64_t ttl  = ttl_deadline(m, k);
+
+	return (ttl < runs ? ttl : runs);
+}
+
+cep_err
+nfa__catch_up(nfa_matcher *m, nfa_key *k, int64_t t, int *expired)
+{
+	cep_err rv = CEP_OK;
+
+	*expired = 0;
+	while (rv == CEP_OK) {
+		int64_t runs = runs_deadline(m, k);
+		int64_t ttl  = ttl_deadline(m, k);
+		if (ttl <= t && ttl <= runs) {
+			*expired = 1;
+			return (expire(m, k));
+		}
+		if (runs > t) {
+			break;
+		}
+		rv = time_out(m, k, runs);
+	}
+	return (rv);
 }

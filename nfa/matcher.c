@@ -184,9 +184,9 @@ nfa__key_release(nfa_matcher *m, uint32_t k)
 		key->held     = NULL;
 		key->held_cap = 0;
 	}
-	key->nruns     = 0;
-	key->nheld     = 0;
-	key->used      = 0;
+	key->nruns = 0;
+	key->nheld = 0;
+	key->used  = 0;
 	key->gen++;
 	key->timer     = NFA_TIME_MAX;
 	key->next_free = m->key_free;
@@ -231,7 +231,7 @@ holds_state(const nfa_matcher *m, const nfa_key *k)
 		return (1);
 	}
 	return (!(k->nruns == 1 &&
-	          m->prog->states[k->runs[0].state].type == NFA_ST_START));
+	    m->prog->states[k->runs[0].state].type == NFA_ST_START));
 }
 
 cep_err
@@ -276,14 +276,6 @@ release_time(const nfa_matcher *m, int64_t wm)
 		return (wm);
 	}
 	return (wm - 1);
-}
-
-/* ttl_expired says whether a key went idle for key_ttl before time t. */
-static int
-ttl_expired(const nfa_matcher *m, const nfa_key *k, int64_t t)
-{
-	return (m->pat->key_ttl > 0 &&
-	        t >= nfa__deadline(k->last_ts, m->pat->key_ttl));
 }
 
 /* step runs the automaton of one key over the current event. */
@@ -352,24 +344,24 @@ step_new_key(nfa_matcher *m, const cep_val *v, uint64_t h)
 	key = &m->keys[k];
 	/* Swap the arrays: the slot keeps the spare's, the spare the slot's
 	 * recycled ones. */
-	arr            = key->runs;
-	cap            = key->runs_cap;
-	key->runs      = s->runs;
-	key->runs_cap  = s->runs_cap;
-	key->nruns     = s->nruns;
-	s->runs        = arr;
-	s->runs_cap    = cap;
-	arr            = key->held;
-	cap            = key->held_cap;
-	key->held      = s->held;
-	key->held_cap  = s->held_cap;
-	key->nheld     = s->nheld;
-	s->held        = arr;
-	s->held_cap    = cap;
-	s->nruns       = 0;
-	s->nheld       = 0;
-	s->val         = cep_val_null();
-	key->last_ts   = m->cur_ts;
+	arr           = key->runs;
+	cap           = key->runs_cap;
+	key->runs     = s->runs;
+	key->runs_cap = s->runs_cap;
+	key->nruns    = s->nruns;
+	s->runs       = arr;
+	s->runs_cap   = cap;
+	arr           = key->held;
+	cap           = key->held_cap;
+	key->held     = s->held;
+	key->held_cap = s->held_cap;
+	key->nheld    = s->nheld;
+	s->held       = arr;
+	s->held_cap   = cap;
+	s->nruns      = 0;
+	s->nheld      = 0;
+	s->val        = cep_val_null();
+	key->last_ts  = m->cur_ts;
 	if ((rv = nfa__key_set_val(m, key, v)) != CEP_OK ||
 	    (rv = nfa__key_index(m, k)) != CEP_OK) {
 		nfa__key_release(m, k);
@@ -396,16 +388,18 @@ step_key(nfa_matcher *m)
 		return (step_new_key(m, &v, h));
 	}
 	k = *found;
-	/* A key idle for key_ttl expires before its next event, however the
-	 * watermark moved in between. */
-	if (holds_state(m, &m->keys[k]) &&
-	    ttl_expired(m, &m->keys[k], m->cur_ts)) {
-		rv = nfa__expire_key(m, &m->keys[k]);
-		nfa__key_release(m, k);
+	/* Deadlines up to the event pass first, however the watermark moved
+	 * in between: a key idle for key_ttl expires before its next event. */
+	if (m->keys[k].timer <= m->cur_ts) {
+		int expired;
+		rv = nfa__catch_up(m, &m->keys[k], m->cur_ts, &expired);
+		if (expired) {
+			nfa__key_release(m, k);
+			return (rv != CEP_OK ? rv : step_new_key(m, &v, h));
+		}
 		if (rv != CEP_OK) {
 			return (rv);
 		}
-		return (step_new_key(m, &v, h));
 	}
 	if ((rv = step(m, &m->keys[k])) != CEP_OK) {
 		return (rv);
@@ -454,9 +448,10 @@ fire_timers(nfa_matcher *m, int64_t t)
 	cep_err             rv = CEP_OK;
 
 	while (rv == CEP_OK && (top = cep_heap_top(&m->timers)) != NULL &&
-	       top->at <= t) {
+	    top->at <= t) {
 		struct timer tm;
 		nfa_key     *k;
+		int          expired;
 		cep_heap_pop(&m->timers, &tm);
 		if (!timer_live(m, &tm)) {
 			continue;
@@ -473,13 +468,13 @@ fire_timers(nfa_matcher *m, int64_t t)
 			rv = nfa__schedule(m, tm.key);
 			continue;
 		}
-		if (ttl_expired(m, k, t)) {
-			rv = nfa__expire_key(m, k);
-			nfa__key_release(m, tm.key);
-			continue;
-		}
-		if ((rv = nfa__advance_key(m, k, t)) == CEP_OK) {
+		/* Only to the timer's time: the key's later deadlines wait
+		 * their turn behind other keys' earlier ones. */
+		if ((rv = nfa__catch_up(m, k, tm.at, &expired)) == CEP_OK &&
+		    !expired) {
 			rv = settle(m, tm.key);
+		} else if (expired) {
+			nfa__key_release(m, tm.key);
 		}
 	}
 	/* Stale entries pile up as timers move; sweep them now and then. */
@@ -489,6 +484,21 @@ fire_timers(nfa_matcher *m, int64_t t)
 	return (rv);
 }
 
+/* release runs an event once time has come to it: the deadlines up to its
+ * time pass first, on every key, so that what comes out is in one order
+ * however far the watermark jumps at a time. */
+static cep_err
+release(nfa_matcher *m, const cep_event *ev, int64_t ts, uint64_t seq,
+    uint32_t slot)
+{
+	cep_err rv;
+
+	if ((rv = fire_timers(m, ts)) != CEP_OK) {
+		return (rv);
+	}
+	return (process_one(m, ev, ts, seq, slot));
+}
+
 static cep_err
 advance(nfa_matcher *m, int64_t wm)
 {
@@ -496,16 +506,16 @@ advance(nfa_matcher *m, int64_t wm)
 	struct buffered        b;
 	cep_err                rv = CEP_OK;
 
-	int64_t                t = release_time(m, wm);
+	int64_t t = release_time(m, wm);
 
 	if (wm <= m->wm) {
 		return (CEP_OK);
 	}
 	m->wm = wm;
 	while (rv == CEP_OK && (top = cep_heap_top(&m->buffer)) != NULL &&
-	       top->ts <= t) {
+	    top->ts <= t) {
 		cep_heap_pop(&m->buffer, &b);
-		rv = process_one(m, m->hist.evs[b.slot].ev, b.ts, b.seq, b.slot);
+		rv = release(m, m->hist.evs[b.slot].ev, b.ts, b.seq, b.slot);
 		nfa__hist_ev_unref(&m->hist, b.slot);
 	}
 	if (rv == CEP_OK) {
@@ -515,8 +525,8 @@ advance(nfa_matcher *m, int64_t wm)
 }
 
 cep_err
-nfa_matcher_push(nfa_matcher *m, const cep_event *ev, int64_t ts,
-    uint64_t seq, int64_t wm, int *late)
+nfa_matcher_push(nfa_matcher *m, const cep_event *ev, int64_t ts, uint64_t seq,
+    int64_t wm, int *late)
 {
 	cep_err rv;
 
@@ -534,7 +544,7 @@ nfa_matcher_push(nfa_matcher *m, const cep_event *ev, int64_t ts,
 	if (m->buffer.n == 0 &&
 	    ts <= release_time(m, wm > m->wm ? wm : m->wm)) {
 		/* Already releasable: no need to buffer. */
-		rv = process_one(m, ev, ts, seq, 0);
+		rv = release(m, ev, ts, seq, 0);
 	} else {
 		struct buffered b = { ts, seq, 0 };
 		rv = nfa__hist_store(&m->hist, ev, ts, seq, &b.slot);
@@ -606,7 +616,8 @@ nfa_matcher_destroy(nfa_matcher *m)
 	nfa__hist_fini(&m->hist);
 	nfa_scratch_destroy(m->scratch);
 	if (m->prog != NULL) {
-		cep_free(m->cache, m->prog->nexprs * sizeof(struct cache_entry));
+		cep_free(
+		    m->cache, m->prog->nexprs * sizeof(struct cache_entry));
 	}
 	cep_free(m->next, m->next_cap * sizeof(nfa_run));
 	cep_free(m->done, m->done_cap * sizeof(nfa_run));
@@ -624,8 +635,8 @@ nfa_matcher_destroy(nfa_matcher *m)
 }
 
 cep_err
-nfa_matcher_create(nfa_prog *prog, nfa_match_fn fn, void *arg,
-    nfa_matcher **out)
+nfa_matcher_create(
+    nfa_prog *prog, nfa_match_fn fn, void *arg, nfa_matcher **out)
 {
 	nfa_matcher *m = cep_zalloc(sizeof(*m));
 	size_t       nleaves;
@@ -646,8 +657,8 @@ nfa_matcher_create(nfa_prog *prog, nfa_match_fn fn, void *arg,
 	cep_heap_init(&m->timers, sizeof(struct timer), timer_less);
 	if (nfa__hist_init(&m->hist) != CEP_OK ||
 	    (m->scratch = nfa_scratch_create()) == NULL ||
-	    (m->cache = cep_calloc(prog->nexprs + 1,
-	         sizeof(struct cache_entry))) == NULL ||
+	    (m->cache = cep_calloc(
+	         prog->nexprs + 1, sizeof(struct cache_entry))) == NULL ||
 	    (m->mat_count = cep_calloc(nleaves, sizeof(uint32_t))) == NULL ||
 	    (m->mat_off = cep_calloc(nleaves, sizeof(uint32_t))) == NULL ||
 	    (m->mat_pos = cep_calloc(nleaves, sizeof(uint32_t))) == NULL) {
@@ -674,8 +685,7 @@ void
 nfa_matcher_stats(const nfa_matcher *m, nfa_stats *out)
 {
 	uint64_t bytes = sizeof(*m) + cep_slab_bytes(m->hist.slab) +
-	                 (m->spare.runs_cap + m->spare.held_cap) *
-	                     sizeof(nfa_run);
+	    (m->spare.runs_cap + m->spare.held_cap) * sizeof(nfa_run);
 
 	*out          = m->st;
 	out->partial  = 0;
@@ -685,19 +695,20 @@ nfa_matcher_stats(const nfa_matcher *m, nfa_stats *out)
 	for (uint32_t k = 0; k < m->nkeys; k++) {
 		const nfa_key *key = &m->keys[k];
 		bytes += sizeof(nfa_key) +
-		         (key->runs_cap + key->held_cap) * sizeof(nfa_run);
+		    (key->runs_cap + key->held_cap) * sizeof(nfa_run);
 		if (!key->used) {
 			continue;
 		}
 		for (uint32_t i = 0; i < key->nruns; i++) {
-			out->partial += m->prog->states[key->runs[i].state].type !=
-			                NFA_ST_START;
+			out->partial +=
+			    m->prog->states[key->runs[i].state].type !=
+			    NFA_ST_START;
 		}
 	}
 	bytes += m->hist.evs_cap * sizeof(nfa_evslot) +
-	         m->hist.nodes_cap * sizeof(nfa_node) +
-	         (m->key_index.mask + 1) * sizeof(cep_hslot) +
-	         m->buffer.cap * sizeof(struct buffered) +
-	         m->timers.cap * sizeof(struct timer);
+	    m->hist.nodes_cap * sizeof(nfa_node) +
+	    (m->key_index.mask + 1) * sizeof(cep_hslot) +
+	    m->buffer.cap * sizeof(struct buffered) +
+	    m->timers.cap * sizeof(struct timer);
 	out->bytes = bytes;
 }

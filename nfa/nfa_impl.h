@@ -16,9 +16,9 @@
 #include "nfa/nfa.h"
 
 /* Edge actions, FlinkCEP's StateTransitionAction. */
-#define NFA_ACTION_LIST(X)                                                   \
-	X(TAKE, "take")                                                      \
-	X(IGNORE, "ignore")                                                  \
+#define NFA_ACTION_LIST(X)  \
+	X(TAKE, "take")     \
+	X(IGNORE, "ignore") \
 	X(PROCEED, "proceed")
 
 typedef enum nfa_action {
@@ -141,12 +141,12 @@ void    nfa__hist_fini(nfa_hist *h);
 cep_err nfa__hist_store(nfa_hist *h, const cep_event *ev, int64_t ts,
     uint64_t seq, uint32_t *slot);
 /* Adopt an already copied block (restore); refs = 1. */
-cep_err nfa__hist_adopt(nfa_hist *h, cep_event *ev, int64_t ts,
-    uint64_t seq, uint32_t *slot);
+cep_err nfa__hist_adopt(
+    nfa_hist *h, cep_event *ev, int64_t ts, uint64_t seq, uint32_t *slot);
 void nfa__hist_ev_unref(nfa_hist *h, uint32_t slot);
 /* A new node with refs = 1, holding a reference to its event and to prev. */
-cep_err nfa__hist_node(nfa_hist *h, uint32_t ev, uint32_t prev,
-    uint16_t step, uint32_t *out);
+cep_err nfa__hist_node(
+    nfa_hist *h, uint32_t ev, uint32_t prev, uint16_t step, uint32_t *out);
 /* Drop a reference to a node (0 is ignored); freeing a node drops its
  * references to its event and to the node before it. */
 void nfa__hist_unref(nfa_hist *h, uint32_t node);
@@ -290,8 +290,13 @@ struct nfa_matcher {
  * Conditions of the current event are cached until m->epoch changes. */
 cep_err nfa__process(nfa_matcher *m, nfa_key *k);
 cep_err nfa__start_takes(nfa_matcher *m, int *takes);
-cep_err nfa__advance_key(nfa_matcher *m, nfa_key *k, int64_t t);
-cep_err nfa__expire_key(nfa_matcher *m, nfa_key *k);
+/* nfa__catch_up brings key k to time t: its deadlines up to t pass one at
+ * a time, in order, so that nothing depends on how far time jumped.  Runs
+ * time out at their max_gap or within deadline; at its key_ttl deadline
+ * (first among equal deadlines) the key expires: its partial matches time
+ * out, its held matches go out, *expired is set and the caller releases
+ * it. */
+cep_err nfa__catch_up(nfa_matcher *m, nfa_key *k, int64_t t, int *expired);
 cep_err nfa__flush_held(nfa_matcher *m, nfa_key *k);
 /* The earliest time at which something of k's may expire. */
 int64_t nfa__next_deadline(const nfa_matcher *m, const nfa_key *k);

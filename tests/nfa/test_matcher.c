@@ -738,6 +738,87 @@ START_TEST(allocation_failure_anywhere_is_enomem)
 }
 END_TEST
 
+/* ---- how the watermark steps ------------------------------------------
+ */
+
+/* Patterns whose results depend on when deadlines are seen: timeouts at
+ * max_gap and within deadlines that are out of start order, a final
+ * not_followed_by completing at its window's end with a skip strategy
+ * that prunes the runs still open then, and key_ttl. */
+static const char *const stepping_yaml[] = {
+	HEAD "    key: k\n    within: 40ms\n    timeouts: true\n"
+	     "    sequence:\n"
+	     "      - begin: a\n        where: kind == \"a\"\n"
+	     "      - followed_by: b\n        where: kind == \"b\"\n"
+	     "        max_gap: 7ms\n"
+	     "      - followed_by: c\n        where: kind == \"c\"\n"
+	     "        max_gap: 5ms\n",
+	HEAD "    key: k\n    within: 12ms\n    timeouts: true\n"
+	     "    skip: skip_past_last_event\n"
+	     "    sequence:\n"
+	     "      - begin: a\n        where: kind == \"a\"\n"
+	     "      - followed_by: b\n        where: kind == \"b\"\n"
+	     "      - not_followed_by: c\n        where: kind == \"c\"\n",
+	HEAD "    key: k\n    within: 30ms\n    key_ttl: 9ms\n"
+	     "    timeouts: true\n    skip: skip_to_next\n"
+	     "    sequence:\n"
+	     "      - begin: a\n        where: kind == \"a\"\n"
+	     "        one_or_more: true\n"
+	     "      - followed_by: b\n        where: kind == \"b\"\n",
+};
+
+/* run_stepped feeds seeded random events in time order, the watermark
+ * following them in steps of `step` ms (1: every event's own time), and
+ * logs what comes out, keys included. */
+static void
+run_stepped(nfa_prog *p, int64_t step, mt_log *log)
+{
+	static const char *const kinds[] = { "a", "b", "c", "d" };
+	uint64_t                 rnd     = 11;
+	nfa_matcher             *m       = matcher(p, log, 1);
+	int64_t                  ts      = 0;
+
+	for (int id = 1; id <= 3000; id++) {
+		ts += (int64_t) (mt_rand(&rnd) % 6);
+		push(m, id, ts, (int) (mt_rand(&rnd) % 4),
+		    kinds[mt_rand(&rnd) % 4], ts / step * step);
+	}
+	CEP_ASSERT_OK(nfa_matcher_finish(m));
+	nfa_matcher_destroy(m);
+}
+
+START_TEST(results_do_not_depend_on_how_the_watermark_steps)
+{
+	for (size_t i = 0; i < sizeof(stepping_yaml) / sizeof(*stepping_yaml);
+	     i++) {
+		nfa_prog *p = mt_compile(stepping_yaml[i]);
+		mt_log    fine, coarse;
+		mt_log_init(&fine, MT_LOG_KEY);
+		run_stepped(p, 1, &fine);
+		ck_assert_msg(
+		    fine.n > 20, "pattern %zu: %zu results", i, fine.n);
+		for (int64_t step = 2; step <= 64; step *= 4) {
+			mt_log_init(&coarse, MT_LOG_KEY);
+			run_stepped(p, step, &coarse);
+			size_t d = 0;
+			while (d < fine.n && d < coarse.n &&
+			    strcmp(fine.lines[d], coarse.lines[d]) == 0) {
+				d++;
+			}
+			ck_assert_msg(d == fine.n && d == coarse.n,
+			    "pattern %zu, watermark steps of %lld ms: %zu "
+			    "results against %zu; result %zu is %s, not %s",
+			    i, (long long) step, coarse.n, fine.n, d,
+			    d < coarse.n ? coarse.lines[d] : "missing",
+			    d < fine.n ? fine.lines[d] : "missing");
+			mt_log_fini(&coarse);
+		}
+		mt_log_fini(&fine);
+		nfa_prog_unref(p);
+	}
+}
+END_TEST
+
 /* ---- the conformance cases ------------------------------------------------
  */
 
@@ -779,6 +860,7 @@ matcher_suite(void)
 	tcase_add_test(t, the_watermark_never_goes_back);
 	tcase_add_test(
 	    t, out_of_order_input_within_max_delay_matches_as_sorted);
+	tcase_add_test(t, results_do_not_depend_on_how_the_watermark_steps);
 	suite_add_tcase(s, t);
 	t = tcase_create("keys");
 	tcase_add_test(t, bad_keys_are_counted_and_skipped);
