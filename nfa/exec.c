@@ -423,6 +423,7 @@ emit(nfa_matcher *m, const nfa_key *k, const nfa_run *r, int timeout)
 	match.timeout = timeout;
 	match.nevents = n;
 	match.events  = m->out;
+	match.at      = m->now;
 	if (timeout) {
 		m->st.timeouts++;
 	} else {
@@ -783,6 +784,7 @@ nfa__process(nfa_matcher *m, nfa_key *k)
 	int      at_bound;
 	cep_err  rv;
 
+	m->now   = m->cur_ts;
 	at_bound = m->pat->overflow == NFA_OVERFLOW_REJECT_START && max > 0 &&
 	    partial_count(m, k) >= max;
 	m->nnext = 0;
@@ -885,6 +887,7 @@ time_out(nfa_matcher *m, nfa_key *k, int64_t t)
 cep_err
 nfa__flush_held(nfa_matcher *m, nfa_key *k)
 {
+	m->now = NFA_TIME_MAX;
 	return (emit_held(m, k, 0));
 }
 
@@ -964,12 +967,14 @@ nfa__catch_up(nfa_matcher *m, nfa_key *k, int64_t t, int *expired)
 		int64_t ttl  = ttl_deadline(m, k);
 		if (ttl <= t && ttl <= runs) {
 			*expired = 1;
+			m->now   = ttl;
 			return (expire(m, k));
 		}
 		if (runs > t) {
 			break;
 		}
-		rv = time_out(m, k, runs);
+		m->now = runs;
+		rv     = time_out(m, k, runs);
 	}
 	return (rv);
 }

@@ -52,9 +52,14 @@ typedef struct nfa_match_event {
 /* One match (or timed-out partial match), its events in the order they
  * were accepted. */
 typedef struct nfa_match {
-	const nfa_prog        *prog;
-	const cep_val         *key; /* null for an unkeyed pattern */
-	int                    timeout;
+	const nfa_prog *prog;
+	const cep_val  *key; /* null for an unkeyed pattern */
+	int             timeout;
+	/* When it came out: the time of the event, or of the deadline, that
+	 * completed, timed out or released it; NFA_TIME_MAX for what the end
+	 * of input releases.  A key's matches come out in the order of this
+	 * time, which does not depend on how the watermark moved. */
+	int64_t                at;
 	size_t                 nevents;
 	const nfa_match_event *events;
 } nfa_match;
@@ -80,8 +85,8 @@ typedef struct nfa_stats {
 typedef struct nfa_matcher nfa_matcher;
 
 /* Create a matcher for prog (which it references).  Matches go to fn. */
-cep_err nfa_matcher_create(nfa_prog *prog, nfa_match_fn fn, void *arg,
-    nfa_matcher **out);
+cep_err nfa_matcher_create(
+    nfa_prog *prog, nfa_match_fn fn, void *arg, nfa_matcher **out);
 void nfa_matcher_destroy(nfa_matcher *m);
 
 /* Offer an event with its time, ingress sequence and the watermark after
@@ -116,8 +121,8 @@ cep_err nfa_matcher_restore(nfa_matcher *m, const void *data, size_t len);
 
 /* Build the output record of a match into b (reset first; finished, see
  * cep_builder_peek), as below. */
-cep_err nfa_match_record(const nfa_match *m, cep_builder *b,
-    nfa_scratch *scratch);
+cep_err nfa_match_record(
+    const nfa_match *m, cep_builder *b, nfa_scratch *scratch);
 /* Build the output record of a match (see PATTERNS.md, "Matches"):
  * {"pattern", "key", "start", "end", ["timeout": true,] "match": {step:
  * [events]}, ["emit": {...},] "id"}.  emit expressions are evaluated with

@@ -251,6 +251,7 @@ struct nfa_matcher {
 	/* The event being processed. */
 	const cep_event *cur_ev;
 	int64_t          cur_ts;
+	int64_t          now; /* the time matches come out at (nfa_match.at) */
 	uint64_t         cur_seq;
 	uint32_t         cur_slot; /* 0 until stored */
 

@@ -5,8 +5,11 @@
  * Each instance owns a matcher of the shared, immutable program.  Records
  * go to nfa_matcher_push with their time, sequence and watermark; bare
  * watermarks advance it; the last one (+infinity) finishes it.  Matches are
- * built into the instance's builder and emitted as records whose sequence
- * is the match id, so results downstream do not depend on the worker.
+ * built into the instance's builder and emitted as records timed when they
+ * came out (nfa_match.at), never behind the watermark, and sequenced by
+ * their pattern and key: an ordered sink puts the matches of one time in
+ * one order however the keys are spread over workers, and keeps each
+ * key's in the order the matcher gave them.
  */
 #include <string.h>
 
@@ -29,19 +32,18 @@ struct op_inst {
 static cep_err
 on_match(void *arg, const nfa_match *match)
 {
-	struct op_inst *o = arg;
-	cep_builder    *b = cep_op_builder(o->ctx);
-	char            id[33];
-	uint64_t        seq = nfa_match_id(match, id);
-	int64_t         ts  = match->nevents > 0
-	                          ? match->events[match->nevents - 1].ts
-	                          : 0;
+	struct op_inst *o   = arg;
+	cep_builder    *b   = cep_op_builder(o->ctx);
+	uint64_t        seq = nfa_prog_fingerprint(match->prog);
 	cep_err         rv;
 
+	if (match->key != NULL) {
+		seq = cep_val_hash(match->key, seq);
+	}
 	if ((rv = nfa_match_record(match, b, o->scratch)) != CEP_OK) {
 		return (rv);
 	}
-	return (cep_op_emit_built(o->ctx, b, ts, CEP_WM_MIN, seq));
+	return (cep_op_emit_built(o->ctx, b, match->at, CEP_WM_MIN, seq));
 }
 
 static cep_err
@@ -115,7 +117,7 @@ op_push(void *inst, unsigned port, const cep_record *recs, size_t n,
 			rv = nfa_matcher_advance(o->m, r->wm);
 		} else if ((rv = nfa_matcher_push(o->m, r->ev, r->ts, r->seq,
 		                r->wm, &late)) == CEP_OK &&
-		           late) {
+		    late) {
 			rv = cep_op_emit_side(ctx, "late", r);
 		}
 		if (rv == CEP_OK && r->wm == CEP_WM_MAX) {
@@ -144,8 +146,8 @@ op_save(void *inst, const char *ns, cep_state_out *out)
 }
 
 static cep_err
-load_entry(void *arg, const void *key, size_t klen, const void *val,
-    size_t vlen)
+load_entry(
+    void *arg, const void *key, size_t klen, const void *val, size_t vlen)
 {
 	struct op_inst *o = arg;
 

@@ -341,6 +341,7 @@ srv__cmd_run(int argc, char **argv)
 	jo.max_delay_set     = a.delay_set;
 	jo.on_match          = on_match;
 	jo.on_match_arg      = &r;
+	jo.ordered           = 1;
 	jo.on_bad_record     = on_bad_record;
 	jo.on_bad_record_arg = &r;
 	jo.on_no_time        = on_no_time;

@@ -384,6 +384,8 @@ build(srv_job *j)
 	}
 	cep_flow_on_bad_record(
 	    j->flow, j->opts.on_bad_record, j->opts.on_bad_record_arg);
+	cep_stream *published = NULL;
+
 	for (size_t i = 0; i < j->nprogs; i++) {
 		const nfa_pattern *p = nfa_prog_pattern(j->progs[i]);
 		cep_stream        *in, *out;
@@ -394,9 +396,20 @@ build(srv_job *j)
 		name_next(j, "pattern:%s", p->name);
 		out = nfa_flow_pattern(in, j->progs[i], &j->pstats[i]);
 		add_side_sink(j, out, "late", count_sink, &j->late, NULL);
-		if (out != NULL && !p->shadow && j->opts.on_match != NULL) {
-			cep_flow_sink(out, publish_sink, j);
+		if (out == NULL || p->shadow || j->opts.on_match == NULL) {
+			continue;
 		}
+		if (!j->opts.ordered) {
+			cep_flow_sink(out, publish_sink, j);
+		} else if (published == NULL) {
+			published = out;
+		} else {
+			name_next(j, "published:%s", p->name);
+			published = cep_flow_union(published, out);
+		}
+	}
+	if (published != NULL) {
+		cep_flow_sink_ordered(published, publish_sink, j);
 	}
 }
 

@@ -27,6 +27,10 @@ typedef struct srv_job_opts {
 	/* Where published match records go (called one at a time). */
 	cep_sink_fn on_match;
 	void       *on_match_arg;
+	/* Publish in one order for any number of workers: by the time each
+	 * match came out, then pattern and key, each key's matches in the
+	 * matcher's order.  Matches wait for the watermark: for replays. */
+	int ordered;
 	/* Records of the input that do not decode. */
 	cep_bad_record_fn on_bad_record;
 	void             *on_bad_record_arg;

@@ -218,7 +218,7 @@ START_TEST(records_behind_the_matchers_watermark_go_to_late)
 }
 END_TEST
 
-START_TEST(the_end_of_input_fires_timeouts)
+START_TEST(the_end_of_input_fires_timeouts_timed_at_their_deadline)
 {
 	static const struct prog_def def = {
 		"ab_within",
@@ -247,6 +247,8 @@ START_TEST(the_end_of_input_fires_timeouts)
 		ck_assert_msg(
 		    (strstr(out.r[i].json, "\"timeout\":true") != NULL) == u1,
 		    "%s", out.r[i].json);
+		/* Timed when they came out: the timeout at its deadline. */
+		ck_assert_int_eq(out.r[i].ts, u1 ? 1 + 1000000 : 3);
 	}
 	cep_flow_destroy(f);
 	cep_test_out_fini(&out);
@@ -712,7 +714,8 @@ operator_suite(void)
 	tcase_set_timeout(t, 600);
 	tcase_add_test(t, matches_leave_as_records_timed_at_their_last_event);
 	tcase_add_test(t, records_behind_the_matchers_watermark_go_to_late);
-	tcase_add_test(t, the_end_of_input_fires_timeouts);
+	tcase_add_test(
+	    t, the_end_of_input_fires_timeouts_timed_at_their_deadline);
 	tcase_add_test(t, after_match_skip_follows_event_time_not_arrival);
 	tcase_add_test(t, after_match_skip_holds_over_window_output);
 	tcase_add_test(
