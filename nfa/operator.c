@@ -26,6 +26,7 @@ struct op_inst {
 	nfa_matcher          *m;
 	nfa_scratch          *scratch;
 	cep_op_ctx           *ctx; /* during push */
+	nfa_stats             reported; /* counters added to c->stats so far */
 	int                   finished;
 };
 
@@ -71,24 +72,28 @@ op_create(const void *conf, int ordered, void **out)
 	return (CEP_OK);
 }
 
-/* add_stats folds an instance's counters into the operator's. */
+/* add_stats folds what an instance counted since the last call into the
+ * operator's counters, after each batch, so that they are current while
+ * the flow runs. */
 static void
 add_stats(struct op_inst *o)
 {
 	nfa_op_stats *s = o->c->stats;
+	nfa_stats    *r = &o->reported;
 	nfa_stats     st;
 
 	if (s == NULL) {
 		return;
 	}
 	nfa_matcher_stats(o->m, &st);
-	atomic_fetch_add(&s->events, st.events);
-	atomic_fetch_add(&s->late, st.late);
-	atomic_fetch_add(&s->bad_key, st.bad_key);
-	atomic_fetch_add(&s->matches, st.matches);
-	atomic_fetch_add(&s->timeouts, st.timeouts);
-	atomic_fetch_add(&s->dropped, st.dropped);
-	atomic_fetch_add(&s->expired, st.expired);
+	atomic_fetch_add(&s->events, st.events - r->events);
+	atomic_fetch_add(&s->late, st.late - r->late);
+	atomic_fetch_add(&s->bad_key, st.bad_key - r->bad_key);
+	atomic_fetch_add(&s->matches, st.matches - r->matches);
+	atomic_fetch_add(&s->timeouts, st.timeouts - r->timeouts);
+	atomic_fetch_add(&s->dropped, st.dropped - r->dropped);
+	atomic_fetch_add(&s->expired, st.expired - r->expired);
+	*r = st;
 }
 
 static void
@@ -123,9 +128,9 @@ op_push(void *inst, unsigned port, const cep_record *recs, size_t n,
 		if (rv == CEP_OK && r->wm == CEP_WM_MAX) {
 			rv          = nfa_matcher_finish(o->m);
 			o->finished = 1;
-			add_stats(o);
 		}
 	}
+	add_stats(o);
 	o->ctx = NULL;
 	return (rv);
 }

@@ -188,6 +188,65 @@ START_TEST(matches_leave_as_records_timed_at_their_last_event)
 }
 END_TEST
 
+/* A sink that stops its flow at the first record. */
+struct stopper {
+	cep_flow   *f;
+	atomic_uint n;
+};
+
+static cep_err
+stop_sink(void *arg, const cep_record *r)
+{
+	struct stopper *s = arg;
+
+	(void) r;
+	atomic_fetch_add(&s->n, 1);
+	cep_flow_stop(s->f);
+	return (CEP_OK);
+}
+
+START_TEST(counters_are_current_before_the_run_ends)
+{
+	nfa_prog      *prog = make_prog(&a_then_b_by_user);
+	nfa_op_stats   stats;
+	cep_buf        text;
+	char          *path;
+	cep_flow      *f = NULL;
+	cep_stream    *s;
+	struct stopper stop;
+
+	/* Far more input than goes by before the stop takes. */
+	cep_buf_init(&text);
+	for (int i = 0; i < 100000; i++) {
+		char line[80];
+		int  n = snprintf(line, sizeof(line),
+		     "{\"user\":\"u%d\",\"kind\":\"%s\",\"ts\":%d}\n",
+		     i / 2 % 50, i % 2 ? "b" : "a", i);
+		cep_buf_put(&text, line, (size_t) n);
+	}
+	cep_buf_put_u8(&text, 0);
+	path = cep_test_tmp_write((const char *) text.data);
+	cep_buf_fini(&text);
+	memset(&stats, 0, sizeof(stats));
+	CEP_ASSERT_OK(cep_flow_create(&f));
+	s = cep_flow_time(cep_flow_file(f, path, CEP_FORMAT_JSONL), "ts", 0);
+	s = nfa_flow_pattern(cep_flow_key_by(s, "user"), prog, &stats);
+	stop.f = f;
+	atomic_init(&stop.n, 0);
+	cep_flow_sink(s, stop_sink, &stop);
+	nfa_prog_unref(prog);
+	CEP_ASSERT_OK(cep_test_run_flow(f, 2, 16));
+	/* The instances never saw the end of input: what they matched and
+	 * took in is counted all the same. */
+	ck_assert_uint_ge(atomic_load(&stop.n), 1);
+	ck_assert_uint_ge(atomic_load(&stats.matches), atomic_load(&stop.n));
+	ck_assert_uint_gt(atomic_load(&stats.events), 0);
+	ck_assert_uint_lt(atomic_load(&stats.events), 100000);
+	cep_flow_destroy(f);
+	cep_test_tmp_remove(path);
+}
+END_TEST
+
 START_TEST(records_behind_the_matchers_watermark_go_to_late)
 {
 	/* After u1's a at 100 (delay 10) the watermark is 90: a b moved back
@@ -714,6 +773,7 @@ operator_suite(void)
 	tcase_set_timeout(t, 600);
 	tcase_add_test(t, matches_leave_as_records_timed_at_their_last_event);
 	tcase_add_test(t, records_behind_the_matchers_watermark_go_to_late);
+	tcase_add_test(t, counters_are_current_before_the_run_ends);
 	tcase_add_test(
 	    t, the_end_of_input_fires_timeouts_timed_at_their_deadline);
 	tcase_add_test(t, after_match_skip_follows_event_time_not_arrival);
