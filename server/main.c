@@ -74,6 +74,10 @@ main(int argc, char **argv)
 	}
 	for (size_t i = 0; i < NCOMMANDS; i++) {
 		if (strcmp(commands[i].name, arg) == 0) {
+			/* getopt names the program by argv[0] in its messages. */
+			char name[32];
+			snprintf(name, sizeof(name), "cep %s", arg);
+			argv[1] = name;
 			return (commands[i].run(argc - 1, argv + 1));
 		}
 	}
