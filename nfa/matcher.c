@@ -305,6 +305,19 @@ spare_clear(nfa_matcher *m)
 	s->val   = cep_val_null();
 }
 
+/* swap_runs exchanges two arrays of runs and their capacities. */
+static void
+swap_runs(nfa_run **a, uint32_t *a_cap, nfa_run **b, uint32_t *b_cap)
+{
+	nfa_run *arr = *a;
+	uint32_t cap = *a_cap;
+
+	*a     = *b;
+	*a_cap = *b_cap;
+	*b     = arr;
+	*b_cap = cap;
+}
+
 /* step_new_key runs the first event of a key that holds no state in the
  * spare key.  Most events start nothing (a card's auth for a rule that
  * begins with a password reset): those are seen off by nfa__start_takes
@@ -317,8 +330,7 @@ step_new_key(nfa_matcher *m, const cep_val *v, uint64_t h)
 {
 	nfa_key *s = &m->spare;
 	nfa_key *key;
-	nfa_run *arr;
-	uint32_t k, cap;
+	uint32_t k;
 	int      takes;
 	cep_err  rv;
 
@@ -344,24 +356,14 @@ step_new_key(nfa_matcher *m, const cep_val *v, uint64_t h)
 	key = &m->keys[k];
 	/* Swap the arrays: the slot keeps the spare's, the spare the slot's
 	 * recycled ones. */
-	arr           = key->runs;
-	cap           = key->runs_cap;
-	key->runs     = s->runs;
-	key->runs_cap = s->runs_cap;
-	key->nruns    = s->nruns;
-	s->runs       = arr;
-	s->runs_cap   = cap;
-	arr           = key->held;
-	cap           = key->held_cap;
-	key->held     = s->held;
-	key->held_cap = s->held_cap;
-	key->nheld    = s->nheld;
-	s->held       = arr;
-	s->held_cap   = cap;
-	s->nruns      = 0;
-	s->nheld      = 0;
-	s->val        = cep_val_null();
-	key->last_ts  = m->cur_ts;
+	key->nruns = s->nruns;
+	key->nheld = s->nheld;
+	swap_runs(&key->runs, &key->runs_cap, &s->runs, &s->runs_cap);
+	swap_runs(&key->held, &key->held_cap, &s->held, &s->held_cap);
+	s->nruns     = 0;
+	s->nheld     = 0;
+	s->val       = cep_val_null();
+	key->last_ts = m->cur_ts;
 	if ((rv = nfa__key_set_val(m, key, v)) != CEP_OK ||
 	    (rv = nfa__key_index(m, k)) != CEP_OK) {
 		nfa__key_release(m, k);
