@@ -605,33 +605,6 @@ END_TEST
 
 /* ---- save and load ----------------------------------------------------- */
 
-/* rest_of writes the lines of path after the first `skip` as blank lines
- * and the others unchanged, so that positions (sequences) stay. */
-static char *
-rest_of(const char *path, uint64_t skip)
-{
-	size_t len;
-	char  *text = cep_test_slurp(path, &len);
-	char  *p    = text;
-	FILE  *fp;
-	char  *out;
-
-	fp = cep_test_tmp_open(&out);
-	for (uint64_t line = 0; *p != '\0'; line++) {
-		char *nl = strchr(p, '\n');
-		ck_assert_ptr_nonnull(nl);
-		if (line < skip) {
-			fputc('\n', fp);
-		} else {
-			fwrite(p, 1, (size_t) (nl - p) + 1, fp);
-		}
-		p = nl + 1;
-	}
-	ck_assert_int_eq(fclose(fp), 0);
-	free(text);
-	return (out);
-}
-
 START_TEST(state_saved_at_a_stop_carries_on_in_a_fresh_flow)
 {
 	char          *path = big_input(30000, 40, 26);
@@ -663,7 +636,7 @@ START_TEST(state_saved_at_a_stop_carries_on_in_a_fresh_flow)
 	cep_flow_destroy(f);
 
 	/* The rest of the input, positions kept, in a flow loaded with it. */
-	rest = rest_of(path, 12345);
+	rest = cep_test_rest_of(path, 12345);
 	f    = all_ops(rest, &out, NULL);
 	CEP_ASSERT_OK(cep_flow_load(f, &opts, &si));
 	CEP_ASSERT_OK(cep_flow_run(f, &opts));

@@ -692,33 +692,6 @@ START_TEST(a_changed_pattern_starts_empty_after_a_reload)
 }
 END_TEST
 
-/* rest_of: the input with its first `skip` lines blanked (positions, so
- * sequences and match ids, stay). */
-static char *
-rest_of(const char *path, uint64_t skip)
-{
-	size_t len;
-	char  *text = cep_test_slurp(path, &len);
-	char  *p    = text;
-	FILE  *fp;
-	char  *out;
-
-	fp = cep_test_tmp_open(&out);
-	for (uint64_t line = 0; *p != '\0'; line++) {
-		char *nl = strchr(p, '\n');
-		ck_assert_ptr_nonnull(nl);
-		if (line < skip) {
-			fputc('\n', fp);
-		} else {
-			fwrite(p, 1, (size_t) (nl - p) + 1, fp);
-		}
-		p = nl + 1;
-	}
-	ck_assert_int_eq(fclose(fp), 0);
-	free(text);
-	return (out);
-}
-
 START_TEST(matcher_state_saved_at_a_stop_finishes_the_matches_later)
 {
 	char          *path = spanning(300, 5000);
@@ -746,7 +719,7 @@ START_TEST(matcher_state_saved_at_a_stop_finishes_the_matches_later)
 	cep_flow_destroy(f);
 	ck_assert_uint_eq(out.n, 0);
 
-	rest = rest_of(path, 2000);
+	rest = cep_test_rest_of(path, 2000);
 	f    = named_flow(rest, prog, count_old, &out, NULL, NULL);
 	CEP_ASSERT_OK(cep_flow_load(f, &opts, &si));
 	CEP_ASSERT_OK(cep_flow_run(f, &opts));

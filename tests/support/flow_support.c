@@ -354,3 +354,28 @@ cep_test_reloader_join(cep_test_reloader *r)
 	pthread_cond_destroy(&r->cond);
 	return (r->rv);
 }
+
+char *
+cep_test_rest_of(const char *path, uint64_t skip)
+{
+	size_t len;
+	char  *text = cep_test_slurp(path, &len);
+	char  *p    = text;
+	FILE  *fp;
+	char  *out;
+
+	fp = cep_test_tmp_open(&out);
+	for (uint64_t line = 0; *p != '\0'; line++) {
+		char *nl = strchr(p, '\n');
+		ck_assert_ptr_nonnull(nl);
+		if (line < skip) {
+			fputc('\n', fp);
+		} else {
+			fwrite(p, 1, (size_t) (nl - p) + 1, fp);
+		}
+		p = nl + 1;
+	}
+	ck_assert_int_eq(fclose(fp), 0);
+	free(text);
+	return (out);
+}

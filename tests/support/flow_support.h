@@ -22,6 +22,10 @@ char *cep_test_tmp_write(const char *text);
 /* A new empty temporary file open for writing; its path goes to *path. */
 FILE *cep_test_tmp_open(char **path);
 void  cep_test_tmp_remove(char *path);
+/* A temporary copy of the file at path with its first `skip` lines blank
+ * and the rest unchanged, so that positions (sequences, match ids) stay:
+ * the input left after a stop.  Free with cep_test_tmp_remove. */
+char *cep_test_rest_of(const char *path, uint64_t skip);
 
 /* One collected record. */
 typedef struct cep_test_rec {
